@@ -1,0 +1,368 @@
+//! `nmf-lab`: run the note's experiment, run MU on your own matrix, verify the proof's
+//! identities exactly. Every formula lives in `nmf-core`; this file only parses, runs, prints
+//! and writes.
+
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use nmf_core::exact::{self, ExactParams};
+use nmf_core::io::{read_matrix, write_atomic};
+use nmf_core::{
+    claims, init, run, DataKind, Dims, Experiment, Factors, Mu, NmfError, ObjectiveMode, Outcome,
+    Problem, RunParams,
+};
+
+mod report;
+
+/// Verify, by numbers and by exact arithmetic, what the convergence proof of the Lee–Seung
+/// multiplicative updates for NMF claims.
+///
+/// Exit codes: 0 all claims hold; 1 bad input or I/O error; 2 a claim of the proof failed;
+/// 3 the run stopped because MU became undefined (zero denominator) or overflowed; 4 an exact
+/// identity did not hold.
+#[derive(Parser, Debug)]
+#[command(name = "nmf-lab", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy)]
+enum ObjectiveArg {
+    /// Gram trick while the fit is far from exact, direct evaluation below 1e-6 of its scale.
+    Auto,
+    /// Always the Gram trick (no pass over M; cancels when the fit is nearly exact).
+    Gram,
+    /// Always ½‖M − UV‖² directly (one pass over M per iteration).
+    Direct,
+}
+
+impl From<ObjectiveArg> for ObjectiveMode {
+    fn from(a: ObjectiveArg) -> Self {
+        match a {
+            ObjectiveArg::Auto => ObjectiveMode::Auto,
+            ObjectiveArg::Gram => ObjectiveMode::Gram,
+            ObjectiveArg::Direct => ObjectiveMode::Direct,
+        }
+    }
+}
+
+/// Options shared by `reproduce` and `run`.
+#[derive(clap::Args, Debug)]
+struct RunOpts {
+    /// Number of MU iterations (each: V half-step, then U half-step with the new V).
+    #[arg(long, default_value_t = 10_000)]
+    iters: usize,
+    /// Seed of the ChaCha8 random stream (initial factors, and M for `reproduce`).
+    #[arg(long, default_value_t = nmf_core::experiment::DEFAULT_SEED)]
+    seed: u64,
+    /// Stop when the relative decrease (f_k − f_{k+1})/f_k falls to this value; 0 = never.
+    #[arg(long, default_value_t = 0.0)]
+    tol: f64,
+    /// How the objective column is evaluated.
+    #[arg(long, value_enum, default_value_t = ObjectiveArg::Auto)]
+    objective: ObjectiveArg,
+    /// Skip the note's compatibility columns (note_*; its n×n SVD costs O(n³) per iteration).
+    #[arg(long)]
+    no_note_columns: bool,
+    /// Never show a progress bar (it is shown only when stderr is a terminal anyway).
+    #[arg(long)]
+    quiet: bool,
+}
+
+impl RunOpts {
+    fn params(&self) -> RunParams {
+        RunParams {
+            max_iter: self.iters,
+            tol: self.tol,
+            objective: self.objective.into(),
+            note_columns: !self.no_note_columns,
+        }
+    }
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// The note's experiment on its embedded default: M 15×8 uniform on [0,1), rank 5,
+    /// U uniform on [0,1), V uniform on [1,2), 10 000 iterations. Prints the claims table and
+    /// writes DIR/trace.csv, DIR/trace.json, DIR/summary.json.
+    Reproduce {
+        /// Output directory (created if missing).
+        #[arg(long, default_value = "nmf-lab-out")]
+        out: PathBuf,
+        /// Use the note's planted variant M = U·diag(d)·V (an exact rank-k fit exists).
+        #[arg(long)]
+        planted: bool,
+        #[command(flatten)]
+        opts: RunOpts,
+    },
+    /// MU on your matrix: CSV of non-negative numbers, comma-separated, no header, one row per line.
+    Run {
+        /// The data matrix M (m×n).
+        #[arg(long)]
+        data: PathBuf,
+        /// The rank k, 1 ≤ k ≤ min(m, n).
+        #[arg(long)]
+        rank: usize,
+        /// Initial U (m×k) as CSV; give it together with --init-v. Default: seeded U ~ U[0,1).
+        #[arg(long, requires = "init_v")]
+        init_u: Option<PathBuf>,
+        /// Initial V (k×n) as CSV; give it together with --init-u. Default: seeded V ~ U[1,2).
+        #[arg(long, requires = "init_u")]
+        init_v: Option<PathBuf>,
+        /// Output directory (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        opts: RunOpts,
+    },
+    /// Check one MU step and Lemmas 1–2 in exact rational arithmetic on small random instances.
+    VerifyExact {
+        /// Number of random instances.
+        #[arg(long, default_value_t = 200)]
+        trials: usize,
+        /// Seed of the instance generator.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// MU iterations per instance (numbers grow fast; 2–3 is plenty).
+        #[arg(long, default_value_t = 2)]
+        steps: usize,
+        /// Largest m and n drawn.
+        #[arg(long, default_value_t = 4)]
+        max_dim: usize,
+    },
+}
+
+type AnyError = Box<dyn std::error::Error>;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            let mut msg = e.to_string();
+            let mut src = e.source();
+            while let Some(s) = src {
+                msg.push_str(&format!(": {s}"));
+                src = s.source();
+            }
+            eprintln!("nmf-lab: error: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<ExitCode, AnyError> {
+    match cli.command {
+        Command::Reproduce { out, planted, opts } => {
+            let mut e = Experiment::note(opts.seed, opts.iters);
+            e.params = opts.params();
+            e.params.check()?;
+            if planted {
+                e.data = DataKind::Planted;
+            }
+            let outcome = with_progress(opts.iters, opts.quiet, |cb| e.run_with(cb))?;
+            finish(&outcome, &out, "reproduce")
+        }
+        Command::Run {
+            data,
+            rank,
+            init_u,
+            init_v,
+            out,
+            opts,
+        } => {
+            let params = opts.params();
+            params.check()?;
+            let m = read_matrix(&data)?;
+            let problem = Problem::new(m.clone(), rank).map_err(|e| in_file(&data, e))?;
+            let (rows, cols) = problem.dim();
+            let init = match (init_u, init_v) {
+                (Some(pu), Some(pv)) => {
+                    let f = Factors {
+                        u: read_matrix(&pu)?,
+                        v: read_matrix(&pv)?,
+                    };
+                    check_init(&problem, &f, &pu, &pv)?;
+                    f
+                }
+                _ => init::note_factors(&mut init::rng(opts.seed), rows, cols, rank),
+            };
+            let fit = with_progress(opts.iters, opts.quiet, |cb| {
+                run(&problem, init.clone(), &mut Mu, &params, cb)
+            })?;
+            let claims = claims::check_all(
+                &fit.trace,
+                Dims {
+                    m: rows,
+                    n: cols,
+                    k: rank,
+                },
+            );
+            let experiment = Experiment {
+                m: rows,
+                n: cols,
+                k: rank,
+                seed: opts.seed,
+                data: DataKind::Random,
+                params,
+            };
+            let outcome = Outcome {
+                experiment,
+                data: m,
+                init,
+                fit,
+                claims,
+            };
+            finish(&outcome, &out, "run")
+        }
+        Command::VerifyExact {
+            trials,
+            seed,
+            steps,
+            max_dim,
+        } => {
+            if max_dim < 2 {
+                return Err(NmfError::Param {
+                    name: "max_dim",
+                    message: format!("must be at least 2, got {max_dim}"),
+                }
+                .into());
+            }
+            let p = ExactParams {
+                trials,
+                seed,
+                steps,
+                max_dim,
+            };
+            let rep = exact::verify(p);
+            println!(
+                "exact rational check: {} instances (seed {seed}, up to {max_dim}×{max_dim}), {} half-steps, {} identities checked, {} mismatches",
+                rep.instances,
+                rep.half_steps,
+                rep.identities,
+                rep.mismatches.len()
+            );
+            if rep.undefined_steps > 0 {
+                println!(
+                    "{} instances stopped early: a zero denominator made MU undefined",
+                    rep.undefined_steps
+                );
+            }
+            for mm in rep.mismatches.iter().take(10) {
+                println!(
+                    "MISMATCH trial {} iteration {} {}-half: {}\n  lhs = {}\n  rhs = {}",
+                    mm.trial, mm.iter, mm.half, mm.identity, mm.lhs, mm.rhs
+                );
+            }
+            Ok(if rep.ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(4)
+            })
+        }
+    }
+}
+
+/// Name the init files in a shape or entry error.
+fn check_init(problem: &Problem, f: &Factors, pu: &Path, pv: &Path) -> Result<(), AnyError> {
+    match problem.check_factors(f) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let file = match &e {
+                NmfError::Shape {
+                    which: nmf_core::Which::V,
+                    ..
+                }
+                | NmfError::Negative {
+                    which: nmf_core::Which::V,
+                    ..
+                }
+                | NmfError::NonFinite {
+                    which: nmf_core::Which::V,
+                    ..
+                }
+                | NmfError::Empty {
+                    which: nmf_core::Which::V,
+                    ..
+                } => pv,
+                _ => pu,
+            };
+            Err(in_file(file, e).into())
+        }
+    }
+}
+
+fn in_file(path: &Path, e: NmfError) -> NmfError {
+    match e {
+        e @ (NmfError::Parse { .. } | NmfError::Io { .. }) => e,
+        other => NmfError::parse(path, other.to_string()),
+    }
+}
+
+/// Run `f` with a progress bar on stderr when it is a terminal, plain otherwise.
+fn with_progress<T>(
+    iters: usize,
+    quiet: bool,
+    f: impl FnOnce(&mut dyn FnMut(&nmf_core::Record) -> ControlFlow<()>) -> Result<T, NmfError>,
+) -> Result<T, NmfError> {
+    let target = if quiet {
+        ProgressDrawTarget::hidden()
+    } else {
+        ProgressDrawTarget::stderr()
+    };
+    let bar = ProgressBar::with_draw_target(Some(iters as u64), target);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} iterations  f = {msg}  [{elapsed_precise}]",
+        )
+        .expect("valid template"),
+    );
+    let mut cb = |r: &nmf_core::Record| {
+        if r.iter % 64 == 0 {
+            bar.set_position(r.iter as u64);
+            bar.set_message(format!("{:.6e}", r.objective));
+        }
+        ControlFlow::Continue(())
+    };
+    let out = f(&mut cb);
+    bar.finish_and_clear();
+    out
+}
+
+/// Print the report, write the files, choose the exit code.
+fn finish(o: &Outcome, out: &Path, command: &str) -> Result<ExitCode, AnyError> {
+    let summary = report::summary(o, command);
+    print!("{}", report::claims_table(o));
+    std::fs::create_dir_all(out).map_err(|e| NmfError::Io {
+        path: out.into(),
+        source: e,
+    })?;
+    // Everything is computed before the first write; each file is written atomically.
+    let trace = &o.fit.trace;
+    write_atomic(&out.join("trace.csv"), |w| trace.write_csv(w))?;
+    write_atomic(&out.join("trace.json"), |w| {
+        serde_json::to_writer(&mut *w, trace)
+            .map_err(|e| NmfError::parse("trace.json", e.to_string()))
+    })?;
+    write_atomic(&out.join("summary.json"), |w| {
+        serde_json::to_writer_pretty(&mut *w, &summary)
+            .map_err(|e| NmfError::parse("summary.json", e.to_string()))
+    })?;
+    println!(
+        "wrote {}/{{trace.csv, trace.json, summary.json}}",
+        out.display()
+    );
+    if o.fit.stop.is_failure() {
+        eprintln!("nmf-lab: error: {}", o.fit.stop);
+        return Ok(ExitCode::from(3));
+    }
+    if o.claims.iter().any(|v| !v.holds) {
+        eprintln!("nmf-lab: a claim of the proof failed; see the table above");
+        return Ok(ExitCode::from(2));
+    }
+    Ok(ExitCode::SUCCESS)
+}

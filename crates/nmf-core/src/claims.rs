@@ -1,0 +1,343 @@
+//! Claims: checks of a [`Trace`] against what the proof says, each with a tolerance derived
+//! from a round-off argument, each returning a [`Verdict`] and its worst row.
+//!
+//! # The round-off argument
+//!
+//! With unit round-off $u = \varepsilon/2 = 2^{-53}$ and $\gamma_N = Nu/(1-Nu)$, a computed sum
+//! of $N$ products satisfies $|\mathrm{fl}(\sum x_iy_i) - \sum x_iy_i| \le \gamma_N\sum|x_iy_i|$
+//! (Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., §3.1), and a matrix
+//! product entry obeys the same bound with $N$ its inner dimension.
+//!
+//! * **Half-step inner products.** Every form of the decrease, of the quadratic term and of the
+//!   inner product is a sum over the $kN$ entries of $\Delta V$ (N = n for V, m for U) of
+//!   $\Delta V_{zi}$ times combinations of $A$, $XV$, $XV'$ and $X\Delta V$, whose entries are
+//!   themselves $k$-term sums. Each computed form is therefore within $\gamma_{N_h}\,\sigma$ of its
+//!   exact value, with $N_h = kN + k + 4$ and $\sigma = \langle|\Delta V|, A + XV + XV'\rangle$
+//!   (the trace's `scale_v`, `scale_u`; note $X|\Delta V| \le XV + XV'$ entrywise).
+//! * **Lemma 1** compares three such forms: residual $\le 3\gamma_{N_h}\sigma$.
+//! * **Lemma 2.** The ratio form sums $k^2N$ non-negative terms: relative error
+//!   $\le\gamma_{k^2N+6}$. The identity holds for $V' = V\circ R$ and $A = (XV)\circ R$ exactly;
+//!   the computed $R$ and $V'$ carry one rounding each, which perturbs the direct form by at most
+//!   $2u\,\sigma$ (using $\nabla g(V') = (X-K)\Delta V$, so $V'|\nabla g(V')| \le A|\Delta V| +
+//!   V'\,X|\Delta V|$). Residual $\le 4\gamma_{N_h}\sigma + \gamma_{k^2N+6}\,\text{closed}$.
+//! * **Inner product ≥ 0.** The closed form is a sum of non-negative terms, so the direct form
+//!   is $\ge -$(Lemma 2's bound with closed = 0) $= -4\gamma_{N_h}\sigma$.
+//! * **Sufficient decrease.** decrease − step = inner (Lemma 1) $\ge 0$: bound $-(3+4)\gamma_{N_h}\sigma$.
+//! * **θ bounds.** θ has relative error $\le 2\gamma_{N_h}$; symmetric QR eigenvalues are within
+//!   $p(k)\,u\,\|X\|_2$ of exact ones (Golub & Van Loan §8.3), $p(k) = 4k^2$ taken generously:
+//!   $\lambda_{\min} - t \le \theta \le \lambda_{\max} + t$, $t = (2\gamma_{N_h} + 4k^2u)\lambda_{\max}$.
+//! * **K-ratio.** decrease/$\|\Delta V\|_K^2$ with numerator error $\le\gamma_{N_h}\sigma$ and
+//!   denominator relative error $\le\gamma_{N_h}$: inside $[\tfrac12 - t, 1 + t]$,
+//!   $t = 3\gamma_{N_h}\sigma/\|\Delta V\|_K^2 + 2\gamma_{N_h}$.
+//! * **Objective non-increasing.** Either form of $f$ is within $\gamma_{N_f}$ times
+//!   `objective_scale` $= \tfrac12\|M + UV\|^2$, $N_f = mn + k(m+n) + 4$:
+//!   $f_{k+1} - f_k \le \gamma_{N_f}(s_k + s_{k+1})$. In exact arithmetic the decrease is
+//!   $\ge 0$ (Lee & Seung, Theorem 1); what remains is evaluation error.
+
+use serde::{Deserialize, Serialize};
+
+use crate::trace::{Record, Trace};
+
+/// Unit round-off $u = 2^{-53}$.
+pub const UNIT_ROUNDOFF: f64 = f64::EPSILON / 2.0;
+
+/// $\gamma_N = Nu/(1 - Nu)$.
+pub fn gamma(n: usize) -> f64 {
+    let nu = n as f64 * UNIT_ROUNDOFF;
+    nu / (1.0 - nu)
+}
+
+/// Problem sizes the tolerances depend on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dims {
+    pub m: usize,
+    pub n: usize,
+    pub k: usize,
+}
+
+/// The row where a claim came closest to failing (or failed worst).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Worst {
+    pub iter: usize,
+    /// The measured amount (a residual, or how far outside a bound; ≤ 0 means inside).
+    pub value: f64,
+    /// The tolerance at that row.
+    pub tol: f64,
+    /// `value / tol`: the fraction of the tolerance used (≤ 1 holds).
+    pub usage: f64,
+}
+
+/// The result of checking one claim over a trace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub claim: String,
+    pub statement: String,
+    pub holds: bool,
+    /// Rows checked, rows skipped (quantity undefined there), rows that violate.
+    pub checked: usize,
+    pub skipped: usize,
+    pub violations: usize,
+    pub worst: Option<Worst>,
+}
+
+/// `(value, tol)` for a row, or `None` to skip it.
+type RowCheck<'a> = Box<dyn Fn(&Record) -> Option<(f64, f64)> + 'a>;
+
+fn verdict(claim: &str, statement: &str, rows: &[Record], f: RowCheck<'_>) -> Verdict {
+    let (mut checked, mut skipped, mut violations) = (0, 0, 0);
+    let mut worst: Option<Worst> = None;
+    for r in rows {
+        let Some((value, tol)) = f(r) else {
+            skipped += 1;
+            continue;
+        };
+        checked += 1;
+        let usage = if value <= 0.0 && tol >= 0.0 {
+            value / tol.max(f64::MIN_POSITIVE)
+        } else if tol > 0.0 {
+            value / tol
+        } else {
+            f64::INFINITY
+        };
+        let usage = if usage.is_nan() { f64::INFINITY } else { usage };
+        if usage > 1.0 {
+            violations += 1;
+        }
+        if worst.as_ref().is_none_or(|w| usage > w.usage) {
+            worst = Some(Worst {
+                iter: r.iter,
+                value,
+                tol,
+                usage,
+            });
+        }
+    }
+    Verdict {
+        claim: claim.into(),
+        statement: statement.into(),
+        holds: violations == 0,
+        checked,
+        skipped,
+        violations,
+        worst,
+    }
+}
+
+/// The per-half-step $\gamma_{N_h}$ for the V (`cols = n`) or U (`cols = m`) half-step.
+fn gamma_half(d: Dims, cols: usize) -> f64 {
+    gamma(d.k * cols + d.k + 4)
+}
+
+/// Lemma 1 at one row: `(|decrease − (step + inner)|, 3γσ)`.
+pub fn lemma1_row(r: &Record, d: Dims, half: Half) -> (f64, f64) {
+    let g = gamma_half(d, half.cols(d));
+    let h = half.of(r);
+    ((h.decrease - h.step - h.inner).abs(), 3.0 * g * h.scale)
+}
+
+/// Lemma 2 at one row: `(|direct − closed|, 4γσ + γ_{k²N+6}·closed)`; `None` without a
+/// closed form (non-MU solvers).
+pub fn lemma2_row(r: &Record, d: Dims, half: Half) -> Option<(f64, f64)> {
+    let cols = half.cols(d);
+    let h = half.of(r);
+    let c = h.inner_closed?;
+    Some((
+        (h.inner - c).abs(),
+        4.0 * gamma_half(d, cols) * h.scale + gamma(d.k * d.k * cols + 6) * c.abs(),
+    ))
+}
+
+/// A residual in units of machine epsilon relative to its round-off scale σ (`scale_v` or
+/// `scale_u`): `value / (ε σ)`; `None` when σ = 0 (no step, nothing to compare).
+pub fn in_eps_units(value: f64, r: &Record, half: Half) -> Option<f64> {
+    let s = half.of(r).scale;
+    (s > 0.0).then(|| value / (f64::EPSILON * s))
+}
+
+/// Lemma 1 for one half-step: |decrease − (step + inner)| ≤ 3γσ.
+pub fn lemma1(rows: &[Record], d: Dims, half: Half) -> Verdict {
+    verdict(
+        &format!("lemma1_{}", half.tag()),
+        &format!(
+            "Lemma 1 ({}): g(old) − g(new) = ½‖quadratic‖² + ⟨∇g(new), old − new⟩",
+            half.tag()
+        ),
+        rows,
+        Box::new(move |r| Some(lemma1_row(r, d, half))),
+    )
+}
+
+/// Lemma 2 for one half-step: |direct − closed| ≤ 4γσ + γ_{k²N+6}·closed.
+pub fn lemma2(rows: &[Record], d: Dims, half: Half) -> Verdict {
+    verdict(
+        &format!("lemma2_{}", half.tag()),
+        &format!(
+            "Lemma 2 ({}): direct inner product = ratio closed form",
+            half.tag()
+        ),
+        rows,
+        Box::new(move |r| lemma2_row(r, d, half)),
+    )
+}
+
+/// ⟨∇g(new), old − new⟩ ≥ −4γσ.
+pub fn inner_nonneg(rows: &[Record], d: Dims, half: Half) -> Verdict {
+    let g = gamma_half(d, half.cols(d));
+    verdict(
+        &format!("inner_nonneg_{}", half.tag()),
+        &format!("⟨∇g(new), old − new⟩ ≥ 0 ({})", half.tag()),
+        rows,
+        Box::new(move |r| {
+            let h = half.of(r);
+            Some((-h.inner, 4.0 * g * h.scale))
+        }),
+    )
+}
+
+/// decrease ≥ step − 7γσ (the corollary: sufficient decrease).
+pub fn sufficient_decrease(rows: &[Record], d: Dims, half: Half) -> Verdict {
+    let g = gamma_half(d, half.cols(d));
+    verdict(
+        &format!("sufficient_decrease_{}", half.tag()),
+        &format!("g(old) − g(new) ≥ ½θ‖Δ‖² ({})", half.tag()),
+        rows,
+        Box::new(move |r| {
+            let h = half.of(r);
+            Some((h.step - h.decrease, 7.0 * g * h.scale))
+        }),
+    )
+}
+
+/// λ_min − t ≤ θ ≤ λ_max + t.
+pub fn theta_bounds(rows: &[Record], d: Dims, half: Half) -> Verdict {
+    let g = gamma_half(d, half.cols(d));
+    let eig = 4.0 * (d.k * d.k) as f64 * UNIT_ROUNDOFF;
+    verdict(
+        &format!("theta_bounds_{}", half.tag()),
+        &format!("λ_min ≤ θ_{} ≤ λ_max of the k×k Gram matrix", half.tag()),
+        rows,
+        Box::new(move |r| {
+            let h = half.of(r);
+            let th = h.theta?;
+            let outside = (h.eig_min - th).max(th - h.eig_max);
+            Some((outside, (2.0 * g + eig) * h.eig_max.abs()))
+        }),
+    )
+}
+
+/// ½ − t ≤ K-ratio ≤ 1 + t.
+pub fn k_ratio_bounds(rows: &[Record], d: Dims, half: Half) -> Verdict {
+    let g = gamma_half(d, half.cols(d));
+    verdict(
+        &format!("k_ratio_{}", half.tag()),
+        &format!("½ ≤ (g(old) − g(new)) / ‖Δ‖²_K ≤ 1 ({})", half.tag()),
+        rows,
+        Box::new(move |r| {
+            let h = half.of(r);
+            let (ratio, kn) = (h.k_ratio?, h.k_norm?);
+            let outside = (0.5 - ratio).max(ratio - 1.0);
+            Some((outside, 3.0 * g * h.scale / kn + 2.0 * g))
+        }),
+    )
+}
+
+/// f(U_{k+1}, V_{k+1}) ≤ f(U_k, V_k) + γ_{N_f}(s_k + s_{k+1}).
+pub fn objective_non_increasing(rows: &[Record], d: Dims) -> Verdict {
+    let g = gamma(d.m * d.n + d.k * (d.m + d.n) + 4);
+    let pairs: Vec<Record> = rows
+        .windows(2)
+        .map(|w| {
+            // Carry the pair in a record: objective = increase, objective_scale = summed scale.
+            let mut r = w[1].clone();
+            r.objective = w[1].objective - w[0].objective;
+            r.objective_scale = w[0].objective_scale + w[1].objective_scale;
+            r
+        })
+        .collect();
+    verdict(
+        "objective_non_increasing",
+        "f(U_{k+1}, V_{k+1}) ≤ f(U_k, V_k)",
+        &pairs,
+        Box::new(move |r| Some((r.objective, g * r.objective_scale))),
+    )
+}
+
+/// Which half-step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Half {
+    V,
+    U,
+}
+
+/// One half-step's columns of a record.
+struct HalfView {
+    step: f64,
+    inner: f64,
+    inner_closed: Option<f64>,
+    decrease: f64,
+    theta: Option<f64>,
+    eig_min: f64,
+    eig_max: f64,
+    k_ratio: Option<f64>,
+    k_norm: Option<f64>,
+    scale: f64,
+}
+
+impl Half {
+    /// `"v"` or `"u"`, as in the column names.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Half::V => "v",
+            Half::U => "u",
+        }
+    }
+    fn cols(self, d: Dims) -> usize {
+        match self {
+            Half::V => d.n,
+            Half::U => d.m,
+        }
+    }
+    fn of(self, r: &Record) -> HalfView {
+        match self {
+            Half::V => HalfView {
+                step: r.step_v,
+                inner: r.inner_v,
+                inner_closed: r.inner_v_closed,
+                decrease: r.decrease_v,
+                theta: r.theta_v,
+                eig_min: r.eig_utu_min,
+                eig_max: r.eig_utu_max,
+                k_ratio: r.k_ratio_v,
+                k_norm: r.knorm_v,
+                scale: r.scale_v,
+            },
+            Half::U => HalfView {
+                step: r.step_u,
+                inner: r.inner_u,
+                inner_closed: r.inner_u_closed,
+                decrease: r.decrease_u,
+                theta: r.theta_u,
+                eig_min: r.eig_vvt_min,
+                eig_max: r.eig_vvt_max,
+                k_ratio: r.k_ratio_u,
+                k_norm: r.knorm_u,
+                scale: r.scale_u,
+            },
+        }
+    }
+}
+
+/// Every claim, in a fixed order.
+pub fn check_all(trace: &Trace, d: Dims) -> Vec<Verdict> {
+    let rows = &trace.rows;
+    let mut out = vec![objective_non_increasing(rows, d)];
+    for half in [Half::V, Half::U] {
+        out.push(lemma1(rows, d, half));
+        out.push(lemma2(rows, d, half));
+        out.push(inner_nonneg(rows, d, half));
+        out.push(sufficient_decrease(rows, d, half));
+        out.push(theta_bounds(rows, d, half));
+        out.push(k_ratio_bounds(rows, d, half));
+    }
+    out
+}

@@ -1,0 +1,261 @@
+//! Exact verification: the MU step and Lemmas 1–2 in rational arithmetic (`BigRational`), on
+//! small random instances with rational entries, checked for **exact equality**.
+//!
+//! The formulas are the very functions of [`crate::formulas`] the `f64` solver uses,
+//! instantiated with exact rationals; each is compared with the quantity it stands for,
+//! computed from its *definition* (objective $\tfrac12\|M-UV\|^2$ by a full product,
+//! gradient $U^\top(UV - M)$). No tolerance is involved: any mismatch is a wrong formula.
+//! What this proves and what it does not: the identities hold exactly for the implemented
+//! formulas on the instances checked; it says nothing about floating-point error (see
+//! [`crate::claims`]) nor about instances not drawn.
+
+use ndarray::{Array2, ArrayView2};
+use ndarray_rand::rand::Rng;
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use num_traits::{One, Zero};
+use serde::Serialize;
+
+use crate::formulas::{self, matmul};
+use crate::init::{rng, ChaCha8Rng};
+
+/// Exact rationals.
+pub type Q = BigRational;
+
+/// Settings of the exact check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ExactParams {
+    pub trials: usize,
+    pub seed: u64,
+    /// MU iterations per instance (each has two half-steps). Numerators and denominators grow
+    /// quickly; 2–3 keeps the check fast.
+    pub steps: usize,
+    /// Largest m and n drawn (≥ 2).
+    pub max_dim: usize,
+}
+
+impl Default for ExactParams {
+    fn default() -> Self {
+        ExactParams {
+            trials: 200,
+            seed: 0,
+            steps: 2,
+            max_dim: 4,
+        }
+    }
+}
+
+/// One identity that failed to hold exactly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mismatch {
+    pub trial: usize,
+    pub iter: usize,
+    pub half: char,
+    pub identity: &'static str,
+    pub lhs: String,
+    pub rhs: String,
+}
+
+/// What was verified.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ExactReport {
+    pub instances: usize,
+    pub half_steps: usize,
+    pub identities: usize,
+    /// Instances stopped early because MU was undefined (a zero denominator).
+    pub undefined_steps: usize,
+    pub mismatches: Vec<Mismatch>,
+}
+
+impl ExactReport {
+    pub fn ok(&self) -> bool {
+        self.mismatches.is_empty()
+    }
+}
+
+fn q(p: i64, d: i64) -> Q {
+    Q::new(BigInt::from(p), BigInt::from(d))
+}
+
+/// A random rational matrix with entries `p/q`, `p ∈ [lo, 9]`, `q ∈ [1, 4]`.
+pub fn random_rational(r: &mut ChaCha8Rng, rows: usize, cols: usize, lo: i64) -> Array2<Q> {
+    Array2::from_shape_fn((rows, cols), |_| {
+        q(r.random_range(lo..=9), r.random_range(1..=4))
+    })
+}
+
+/// Convert to `f64` (nearest), for comparisons with the floating-point solver.
+pub fn to_f64(a: ArrayView2<Q>) -> Array2<f64> {
+    a.map(|x| {
+        use num_traits::ToPrimitive;
+        x.to_f64().unwrap_or(f64::NAN)
+    })
+}
+
+fn t(a: &Array2<Q>) -> Array2<Q> {
+    a.t().to_owned()
+}
+
+/// Check one half-step in column layout against definitions given in the original
+/// orientation by `definitional`. Returns the new factor, or `None` if MU is undefined.
+struct HalfCheck<'a> {
+    trial: usize,
+    iter: usize,
+    half: char,
+    report: &'a mut ExactReport,
+}
+
+impl HalfCheck<'_> {
+    fn eq(&mut self, identity: &'static str, lhs: &Q, rhs: &Q) {
+        self.report.identities += 1;
+        if lhs != rhs {
+            self.report.mismatches.push(Mismatch {
+                trial: self.trial,
+                iter: self.iter,
+                half: self.half,
+                identity,
+                lhs: lhs.to_string(),
+                rhs: rhs.to_string(),
+            });
+        }
+    }
+    fn holds(&mut self, identity: &'static str, ok: bool) {
+        self.report.identities += 1;
+        if !ok {
+            self.report.mismatches.push(Mismatch {
+                trial: self.trial,
+                iter: self.iter,
+                half: self.half,
+                identity,
+                lhs: "false".into(),
+                rhs: "true".into(),
+            });
+        }
+    }
+}
+
+/// The definitional quantities of a half-step `min_W ½‖D − F W‖²` (F fixed, W updated from
+/// `w` to `w_new`), all from full products.
+struct Definitional {
+    decrease: Q,
+    quad: Q,
+    inner: Q,
+}
+
+fn definitional(
+    data: &Array2<Q>,
+    fixed: &Array2<Q>,
+    w: &Array2<Q>,
+    w_new: &Array2<Q>,
+) -> Definitional {
+    let obj = |x: &Array2<Q>| {
+        formulas::objective_direct(data.view(), matmul(fixed.view(), x.view()).view())
+    };
+    let delta = w_new - w;
+    let f_delta = matmul(fixed.view(), delta.view());
+    let half = Q::one() / q(2, 1);
+    // ∇(W') = Fᵀ(F W' − D)
+    let resid = matmul(fixed.view(), w_new.view()) - data;
+    let grad = matmul(t(fixed).view(), resid.view());
+    let minus_delta = delta.mapv(|x| -x);
+    Definitional {
+        decrease: obj(w) - obj(w_new),
+        quad: half * formulas::frob_inner(f_delta.view(), f_delta.view()),
+        inner: formulas::frob_inner(grad.view(), minus_delta.view()),
+    }
+}
+
+/// One exact MU half-step for `min_W ½‖D − F W‖²` in column layout, with all checks.
+fn checked_half(
+    c: &mut HalfCheck<'_>,
+    data: &Array2<Q>,
+    fixed: &Array2<Q>,
+    w: &Array2<Q>,
+) -> Option<Array2<Q>> {
+    let x = matmul(t(fixed).view(), fixed.view());
+    let a = matmul(t(fixed).view(), data.view());
+    let denom = matmul(x.view(), w.view());
+    let Ok((ratio, w_new)) = formulas::mu_update(a.view(), denom.view(), w.view()) else {
+        c.report.undefined_steps += 1;
+        return None;
+    };
+    c.report.half_steps += 1;
+    let delta = &w_new - w;
+    let x_delta = matmul(x.view(), delta.view());
+    let x_new = matmul(x.view(), w_new.view());
+    let def = definitional(data, fixed, w, &w_new);
+
+    let quad = formulas::quadratic_term(x_delta.view(), delta.view());
+    let inner = formulas::inner_direct(a.view(), x_new.view(), delta.view());
+    let closed = formulas::inner_closed(x.view(), w.view(), ratio.view());
+    let decrease = formulas::decrease_stable(a.view(), denom.view(), x_delta.view(), delta.view());
+    let kn = formulas::k_norm_sq(denom.view(), w.view(), delta.view());
+
+    c.eq(
+        "lemma1: g(old) − g(new) = ½‖FΔ‖² + ⟨∇g(new), old − new⟩ (definitions)",
+        &def.decrease,
+        &(def.quad.clone() + def.inner.clone()),
+    );
+    c.eq(
+        "lemma2: ⟨∇g(new), old − new⟩ = ratio closed form",
+        &def.inner,
+        &closed,
+    );
+    c.eq("quadratic_term = ½‖FΔ‖²", &quad, &def.quad);
+    c.eq("inner_direct = ⟨∇g(new), old − new⟩", &inner, &def.inner);
+    c.eq(
+        "decrease_stable = g(old) − g(new)",
+        &decrease,
+        &def.decrease,
+    );
+    c.holds("closed form ≥ 0", closed >= Q::zero());
+    // K-ratio in [½, 1]: ½‖Δ‖²_K ≤ decrease ≤ ‖Δ‖²_K.
+    let half = Q::one() / q(2, 1);
+    c.holds(
+        "½‖Δ‖²_K ≤ g(old) − g(new) ≤ ‖Δ‖²_K",
+        half * kn.clone() <= def.decrease && def.decrease <= kn,
+    );
+    Some(w_new)
+}
+
+/// Run the exact check.
+pub fn verify(params: ExactParams) -> ExactReport {
+    let mut report = ExactReport::default();
+    let mut r = rng(params.seed);
+    let max_dim = params.max_dim.max(2);
+    for trial in 0..params.trials {
+        let m = r.random_range(2..=max_dim);
+        let n = r.random_range(2..=max_dim);
+        let k = r.random_range(1..=m.min(n));
+        // M may hold zeros (entries 0..9); the factors are positive.
+        let data = random_rational(&mut r, m, n, 0);
+        let mut u = random_rational(&mut r, m, k, 1);
+        let mut v = random_rational(&mut r, k, n, 1);
+        report.instances += 1;
+        let data_t = t(&data);
+        for iter in 0..params.steps {
+            let mut c = HalfCheck {
+                trial,
+                iter,
+                half: 'V',
+                report: &mut report,
+            };
+            let Some(v_new) = checked_half(&mut c, &data, &u, &v) else {
+                break;
+            };
+            // U half-step on the transposed problem ½‖Mᵀ − V'ᵀUᵀ‖², columns of Uᵀ = rows of U.
+            let mut c = HalfCheck {
+                trial,
+                iter,
+                half: 'U',
+                report: &mut report,
+            };
+            let Some(ut_new) = checked_half(&mut c, &data_t, &t(&v_new), &t(&u)) else {
+                break;
+            };
+            v = v_new;
+            u = t(&ut_new);
+        }
+    }
+    report
+}

@@ -1,0 +1,201 @@
+//! The formulas of the proof, written **once**, generic over the scalar so that the same code
+//! runs in `f64` (the solver's diagnostics) and in exact rational arithmetic ([`crate::exact`]).
+//!
+//! Everything is stated for the **V half-step** in *column layout*: `X` is the k×k Gram matrix
+//! of the fixed factor, `A` the k×N cross product with the data, `V` the old and `V'` the new
+//! k×N factor. The U half-step is the same statement for the transposed problem
+//! `h(U) = ½‖Mᵀ − V'ᵀUᵀ‖²`: pass `Y = V'V'ᵀ`, `(MV'ᵀ)ᵀ`, `Uᵀ`, `U'ᵀ` (rows of `U` become
+//! columns). References: Lee & Seung, *Algorithms for non-negative matrix factorization*
+//! (NIPS 2001); the definitions are fixed in the project's `MATH.md`.
+
+use ndarray::{Array2, ArrayView2, Zip};
+use num_traits::Num;
+
+/// The arithmetic the formulas need: a field with an order (f64, `BigRational`).
+pub trait Scalar: Clone + Num + PartialOrd + std::fmt::Debug {}
+impl<T: Clone + Num + PartialOrd + std::fmt::Debug> Scalar for T {}
+
+fn half<T: Scalar>() -> T {
+    T::one() / (T::one() + T::one())
+}
+
+/// Plain matrix product `C = A B` for any [`Scalar`] (used for k×k·k×N products and by the
+/// exact check; large `f64` products use BLAS-like `ndarray::dot`).
+pub fn matmul<T: Scalar>(a: ArrayView2<T>, b: ArrayView2<T>) -> Array2<T> {
+    let (p, q) = a.dim();
+    let (q2, r) = b.dim();
+    assert_eq!(q, q2, "matmul: inner dimensions differ");
+    let mut c = Array2::from_elem((p, r), T::zero());
+    for i in 0..p {
+        for l in 0..q {
+            let ail = &a[[i, l]];
+            if *ail == T::zero() {
+                continue;
+            }
+            for j in 0..r {
+                c[[i, j]] = c[[i, j]].clone() + ail.clone() * b[[l, j]].clone();
+            }
+        }
+    }
+    c
+}
+
+/// Frobenius inner product $\langle A, B\rangle = \sum_{ij} A_{ij} B_{ij}$.
+pub fn frob_inner<T: Scalar>(a: ArrayView2<T>, b: ArrayView2<T>) -> T {
+    assert_eq!(a.dim(), b.dim(), "frob_inner: shapes differ");
+    let mut s = T::zero();
+    Zip::from(a)
+        .and(b)
+        .for_each(|x, y| s = s.clone() + x.clone() * y.clone());
+    s
+}
+
+/// The multiplicative update of one half-step, given its denominator `D = X V`:
+/// $$R = A \oslash D,\qquad V' = V \circ R .$$
+/// Returns `(R, V')`, or the 0-based `(row, col)` of the first zero entry of `D`, where MU is
+/// undefined ($0/0$ or $0\cdot\infty$; since all terms of $D_{zi}=\sum_j X_{zj}V_{ji}$ are
+/// $\ge 0$, $D_{zi}=0$ forces $X_{zz}V_{zi}=0$).
+pub fn mu_update<T: Scalar>(
+    cross: ArrayView2<T>,
+    denom: ArrayView2<T>,
+    old: ArrayView2<T>,
+) -> Result<(Array2<T>, Array2<T>), (usize, usize)> {
+    if let Some(((i, j), _)) = denom.indexed_iter().find(|(_, d)| **d == T::zero()) {
+        return Err((i, j));
+    }
+    let ratio = Zip::from(cross)
+        .and(denom)
+        .map_collect(|a, d| a.clone() / d.clone());
+    let new = Zip::from(old)
+        .and(&ratio)
+        .map_collect(|v, r| v.clone() * r.clone());
+    Ok((ratio, new))
+}
+
+/// The quadratic term of Lemma 1, $\tfrac12\|U\Delta V\|_F^2 = \tfrac12\langle X\Delta V,
+/// \Delta V\rangle$, from `XΔ` and `Δ` (no pass over `M`).
+pub fn quadratic_term<T: Scalar>(x_delta: ArrayView2<T>, delta: ArrayView2<T>) -> T {
+    half::<T>() * frob_inner(x_delta, delta)
+}
+
+/// The inner product of Lemma 1 computed **directly** from its definition,
+/// $$\langle \nabla g(V'), V - V'\rangle = \langle A - X V', \Delta V\rangle,\qquad
+/// \nabla g(V) = XV - A .$$
+pub fn inner_direct<T: Scalar>(
+    cross: ArrayView2<T>,
+    x_new: ArrayView2<T>,
+    delta: ArrayView2<T>,
+) -> T {
+    let mut s = T::zero();
+    Zip::from(cross).and(x_new).and(delta).for_each(|a, xn, d| {
+        s = s.clone() + (a.clone() - xn.clone()) * d.clone();
+    });
+    s
+}
+
+/// **Lemma 2**, the closed form of the inner product for the MU step, in its *ratio form*
+/// (divides by nothing, so it survives entries of `V` that underflow to zero):
+/// $$\langle \nabla g(V'), V - V'\rangle
+///   = \tfrac12 \sum_i \sum_{z\ne j} X_{zj}\, v_{zi} v_{ji}\, (r_{zi} - r_{ji})^2 \;\ge 0 .$$
+/// Proof: $A = (XV)\circ R$; substitute into $\langle A - XV', V'-V\rangle$ column by column,
+/// expand and symmetrise over $(z, j)$; the diagonal terms cancel (Lee & Seung's
+/// $K - X \succeq 0$ argument). The full double sum is taken, so a computed `X` that is not
+/// bit-for-bit symmetric is used as it is.
+pub fn inner_closed<T: Scalar>(gram: ArrayView2<T>, old: ArrayView2<T>, ratio: ArrayView2<T>) -> T {
+    let (k, n) = old.dim();
+    let mut s = T::zero();
+    for i in 0..n {
+        for z in 0..k {
+            let vz = &old[[z, i]];
+            if *vz == T::zero() {
+                continue;
+            }
+            for j in 0..k {
+                if j == z {
+                    continue;
+                }
+                let dr = ratio[[z, i]].clone() - ratio[[j, i]].clone();
+                s = s + gram[[z, j]].clone() * vz.clone() * old[[j, i]].clone() * dr.clone() * dr;
+            }
+        }
+    }
+    half::<T>() * s
+}
+
+/// The decrease of a half-step in its **stable form** (no difference of two objective values):
+/// $$g(V) - g(V') = \langle \Delta V,\; A - \tfrac12 X (V + V')\rangle
+///   = \langle \Delta V,\; A - XV - \tfrac12 X\Delta V\rangle .$$
+pub fn decrease_stable<T: Scalar>(
+    cross: ArrayView2<T>,
+    x_old: ArrayView2<T>,
+    x_delta: ArrayView2<T>,
+    delta: ArrayView2<T>,
+) -> T {
+    let h = half::<T>();
+    let mut s = T::zero();
+    Zip::from(cross)
+        .and(x_old)
+        .and(x_delta)
+        .and(delta)
+        .for_each(|a, xo, xd, d| {
+            s = s.clone() + d.clone() * (a.clone() - xo.clone() - h.clone() * xd.clone());
+        });
+    s
+}
+
+/// The squared K-norm of the step, $\|\Delta V\|_K^2 = \sum_{zi} \frac{(XV)_{zi}}{V_{zi}}
+/// \Delta V_{zi}^2$ with $K = \mathrm{Diag}((XV)\oslash V)$ column by column (entries with
+/// $V_{zi}=0$ have $\Delta V_{zi}=0$ and contribute 0). Since MU is $\Delta V = -K^{-1}\nabla g(V)$
+/// and $K \succeq X \succeq 0$ (Lee & Seung), $g(V)-g(V') = \|\Delta V\|_K^2 - \tfrac12\|U\Delta V\|^2$,
+/// so the **K-ratio** $\big(g(V)-g(V')\big)/\|\Delta V\|_K^2$ lies in $[\tfrac12, 1]$.
+pub fn k_norm_sq<T: Scalar>(x_old: ArrayView2<T>, old: ArrayView2<T>, delta: ArrayView2<T>) -> T {
+    let mut s = T::zero();
+    Zip::from(x_old).and(old).and(delta).for_each(|d, v, dv| {
+        if *v != T::zero() {
+            // D·(ΔV/V)·ΔV rather than (D/V)·ΔV²: |ΔV/V| ≤ max(1, r) stays moderate, while D/V
+            // overflows once an entry of V is subnormal.
+            s = s.clone() + d.clone() * (dv.clone() / v.clone()) * dv.clone();
+        }
+    });
+    s
+}
+
+/// The objective by its definition, $f(U,V) = \tfrac12\|M - UV\|_F^2$ (one pass over `M`).
+pub fn objective_direct<T: Scalar>(m: ArrayView2<T>, uv: ArrayView2<T>) -> T {
+    let mut s = T::zero();
+    Zip::from(m).and(uv).for_each(|a, b| {
+        let r = a.clone() - b.clone();
+        s = s.clone() + r.clone() * r;
+    });
+    half::<T>() * s
+}
+
+/// The objective by the Gram trick, from products the update already formed:
+/// $$f(U,V) = \tfrac12\big(\|M\|_F^2 - 2\langle U^\top M, V\rangle + \langle U^\top U, VV^\top\rangle\big).$$
+/// Cancels catastrophically when the fit is nearly exact; see [`objective_scale`].
+pub fn objective_gram<T: Scalar>(
+    m_norm_sq: T,
+    cross: ArrayView2<T>,
+    v: ArrayView2<T>,
+    gram: ArrayView2<T>,
+    vvt: ArrayView2<T>,
+) -> T {
+    let two = T::one() + T::one();
+    half::<T>() * (m_norm_sq - two * frob_inner(cross, v) + frob_inner(gram, vvt))
+}
+
+/// The scale of the objective's evaluation, $\tfrac12\|M + UV\|_F^2 = \tfrac12\big(\|M\|^2 +
+/// 2\langle U^\top M, V\rangle + \langle U^\top U, VV^\top\rangle\big)$ for non-negative data: the
+/// sum of the absolute values of the terms that either form of the objective adds, so the
+/// rounding error of either is at most $\gamma_N$ times this (Higham, *Accuracy and Stability of
+/// Numerical Algorithms*, §3.1).
+pub fn objective_scale<T: Scalar>(
+    m_norm_sq: T,
+    cross: ArrayView2<T>,
+    v: ArrayView2<T>,
+    gram: ArrayView2<T>,
+    vvt: ArrayView2<T>,
+) -> T {
+    let two = T::one() + T::one();
+    half::<T>() * (m_norm_sq + two * frob_inner(cross, v) + frob_inner(gram, vvt))
+}

@@ -1,0 +1,44 @@
+//! # nmf-core
+//!
+//! The single source of truth of nmf-lab: the Lee–Seung multiplicative updates (MU) for
+//! $\min_{U,V\ge0} f(U,V) = \tfrac12\|M - UV\|_F^2$, every per-iteration quantity of their
+//! convergence proof, checks of a trace against the proof ([`claims`]), and an exact
+//! verification of the proof's identities in rational arithmetic ([`exact`]).
+//!
+//! ```
+//! use nmf_core::Experiment;
+//! let out = Experiment::note(0, 50).run().unwrap();
+//! assert_eq!(out.fit.trace.rows.len(), 50);
+//! assert!(out.claims.iter().all(|v| v.holds));
+//! ```
+//!
+//! Module map: [`problem`] (validated input), [`init`] (seeded draws), [`solver`] (the
+//! [`Solver`] trait and [`Mu`]), [`formulas`] (the proof's formulas, generic over the scalar),
+//! [`diagnostics`] and [`spectral`] (per-half-step quantities), [`run`] (the driver),
+//! [`trace`] (records, events, stop reasons), [`claims`], [`exact`], [`io`], [`experiment`].
+
+pub mod claims;
+pub mod diagnostics;
+pub mod error;
+pub mod exact;
+pub mod experiment;
+pub mod formulas;
+pub mod init;
+pub mod io;
+pub mod problem;
+pub mod run;
+pub mod solver;
+pub mod spectral;
+pub mod trace;
+
+pub use claims::{check_all, Dims, Verdict, Worst};
+pub use error::{NmfError, Result, Which};
+pub use experiment::{Experiment, Outcome};
+pub use init::DataKind;
+pub use problem::{Factors, Problem};
+pub use run::{run, Fit, ObjectiveMode, RunParams};
+pub use solver::{HalfStep, Mu, Solver, Step, StepError};
+pub use trace::{Event, EventKind, Record, StopReason, Trace};
+
+/// Re-exported so that notebooks can name array types without a `:dep` on ndarray.
+pub use ndarray;

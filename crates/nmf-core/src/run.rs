@@ -1,0 +1,364 @@
+//! The iteration driver: runs a [`Solver`], records a [`Record`] per iteration, detects
+//! events and decides when to stop.
+
+use std::ops::ControlFlow;
+
+use ndarray::{Array2, ArrayView2};
+use serde::{Deserialize, Serialize};
+
+use crate::diagnostics::{self, kkt_part};
+use crate::error::{NmfError, Result, Which};
+use crate::formulas;
+use crate::problem::{Factors, Problem};
+use crate::solver::{Solver, StepError};
+use crate::spectral;
+use crate::trace::{Event, EventKind, Record, StopReason, Trace};
+
+/// How the objective is evaluated.
+///
+/// The Gram form ([`formulas::objective_gram`]) costs nothing extra but its rounding error is
+/// up to $\gamma_N\cdot$`objective_scale`, so its *relative* error grows like
+/// `objective_scale / f`; on a planted (exactly low-rank) `M`, where `f → 0`, it is pure
+/// round-off. The direct form costs one pass over `M` and is accurate relative to `f` itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ObjectiveMode {
+    /// Gram form while `f ≥ 1e-6 · objective_scale` (at most about six digits lost beyond
+    /// $\gamma_N$), the direct form below that.
+    #[default]
+    Auto,
+    Gram,
+    Direct,
+}
+
+/// Below this ratio `f / objective_scale` the `Auto` mode evaluates the objective directly.
+pub const AUTO_DIRECT_BELOW: f64 = 1e-6;
+
+/// Run parameters: one serde struct for the CLI, files and notebooks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunParams {
+    /// Maximum number of iterations.
+    pub max_iter: usize,
+    /// Stop when the relative decrease $(f_k - f_{k+1})/f_k$ (stable form) is ≤ `tol`; 0 disables.
+    pub tol: f64,
+    pub objective: ObjectiveMode,
+    /// Also compute the note's compatibility columns (`note_*`); the n×n SVD costs O(n³).
+    pub note_columns: bool,
+}
+
+impl Default for RunParams {
+    fn default() -> Self {
+        RunParams {
+            max_iter: 10_000,
+            tol: 0.0,
+            objective: ObjectiveMode::Auto,
+            note_columns: true,
+        }
+    }
+}
+
+impl RunParams {
+    /// Check the ranges (linfa's ParamGuard idea).
+    pub fn check(&self) -> Result<()> {
+        if self.max_iter == 0 {
+            return Err(NmfError::Param {
+                name: "max_iter",
+                message: "must be at least 1".into(),
+            });
+        }
+        if !(self.tol.is_finite() && self.tol >= 0.0) {
+            return Err(NmfError::Param {
+                name: "tol",
+                message: format!("must be finite and ≥ 0, got {}", self.tol),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The outcome of a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fit {
+    /// The last factors reached (before a failed step, if one failed).
+    pub factors: Factors,
+    pub trace: Trace,
+    pub stop: StopReason,
+    /// $f$ at the final factors, computed directly.
+    pub final_objective: f64,
+    /// KKT residual at the final factors.
+    pub final_kkt: f64,
+}
+
+fn count_events(
+    iter: usize,
+    factor: Which,
+    old: ArrayView2<f64>,
+    new: ArrayView2<f64>,
+    transposed: bool,
+    out: &mut Vec<Event>,
+) -> (usize, usize) {
+    let mut zeros = 0;
+    let mut subnormal = 0;
+    let mut became_zero: (usize, Option<(usize, usize)>) = (0, None);
+    let mut became_sub: (usize, Option<(usize, usize)>) = (0, None);
+    for ((i, j), &x) in new.indexed_iter() {
+        let o = old[[i, j]];
+        let pos = if transposed {
+            (j + 1, i + 1)
+        } else {
+            (i + 1, j + 1)
+        };
+        if x == 0.0 {
+            zeros += 1;
+            if o != 0.0 {
+                became_zero.0 += 1;
+                became_zero.1.get_or_insert(pos);
+            }
+        } else if x.is_subnormal() {
+            subnormal += 1;
+            if !o.is_subnormal() {
+                became_sub.0 += 1;
+                became_sub.1.get_or_insert(pos);
+            }
+        }
+    }
+    for (kind, (count, first)) in [
+        (EventKind::ZeroReached, became_zero),
+        (EventKind::Underflow, became_sub),
+    ] {
+        if let Some((row, col)) = first {
+            out.push(Event {
+                iter,
+                kind,
+                factor,
+                count,
+                row,
+                col,
+            });
+        }
+    }
+    (zeros, subnormal)
+}
+
+fn objective_direct(p: &Problem, f: &Factors) -> f64 {
+    formulas::objective_direct(p.m(), f.product().view())
+}
+
+/// KKT residual at `f`, with one pass over `M` (used at the start and the end only).
+pub fn kkt_residual(p: &Problem, f: &Factors) -> f64 {
+    let m = p.m();
+    let grad_v = f.u.t().dot(&f.u).dot(&f.v) - f.u.t().dot(&m);
+    let grad_u = f.u.dot(&f.v.dot(&f.v.t())) - m.dot(&f.v.t());
+    kkt_part(f.u.view(), grad_u.view()) + kkt_part(f.v.view(), grad_v.view())
+}
+
+/// Run `solver` from `init` on `problem`. `on_record` sees each record as it is made and may
+/// stop the run with `ControlFlow::Break(())`.
+///
+/// Errors are returned only for invalid input (factor shapes or entries, parameters); every
+/// way a run can end, including MU becoming undefined, is a [`StopReason`] in the [`Fit`].
+pub fn run<S, F>(
+    problem: &Problem,
+    init: Factors,
+    solver: &mut S,
+    params: &RunParams,
+    mut on_record: F,
+) -> Result<Fit>
+where
+    S: Solver + ?Sized,
+    F: FnMut(&Record) -> ControlFlow<()>,
+{
+    params.check()?;
+    problem.check_factors(&init)?;
+    let mut f = init;
+    let mut trace = Trace {
+        solver: solver.name().to_string(),
+        rows: Vec::new(),
+        events: Vec::new(),
+    };
+    // The U part of the KKT residual at (U_k, V_k) is computed by iteration k−1's U half-step
+    // (its "new point"); for k = 0 it costs one pass over M here.
+    let mut kkt_u_carry = {
+        let m = problem.m();
+        let grad_u = f.u.dot(&f.v.dot(&f.v.t())) - m.dot(&f.v.t());
+        kkt_part(f.u.view(), grad_u.view())
+    };
+    let mut note_undefined_seen = false;
+    let mut stop = StopReason::MaxIterations {
+        iters: params.max_iter,
+    };
+    for k in 0..params.max_iter {
+        let before = f.clone();
+        let step = match solver.step(problem, &mut f) {
+            Ok(s) => s,
+            Err(StepError::ZeroDenominator { factor, row, col }) => {
+                stop = StopReason::ZeroDenominator {
+                    iter: k,
+                    factor,
+                    row,
+                    col,
+                };
+                break;
+            }
+        };
+        let dv = diagnostics::half_step(&step.v, params.note_columns);
+        let du = diagnostics::half_step(&step.u, false);
+
+        // Objective at (U_k, V_k) and the note's difference f(U_k,V_k) − f(U_k,V_{k+1}).
+        let v_old = step.v.old.view();
+        let vvt = v_old.dot(&v_old.t());
+        let m_sq = problem.m_norm_sq();
+        let (x, a) = (step.v.gram.view(), step.v.cross.view());
+        let gram_obj = formulas::objective_gram(m_sq, a, v_old, x, vvt.view());
+        let obj_scale = formulas::objective_scale(m_sq, a, v_old, x, vvt.view());
+        let use_direct = match params.objective {
+            ObjectiveMode::Gram => false,
+            ObjectiveMode::Direct => true,
+            ObjectiveMode::Auto => gram_obj < AUTO_DIRECT_BELOW * obj_scale,
+        };
+        let (objective, after_v) = if use_direct {
+            let mid = Factors {
+                u: before.u.clone(),
+                v: f.v.clone(),
+            };
+            (
+                objective_direct(problem, &before),
+                objective_direct(problem, &mid),
+            )
+        } else {
+            let y = step.u.gram.view(); // V_{k+1} V_{k+1}ᵀ
+            (
+                gram_obj,
+                formulas::objective_gram(m_sq, a, step.v.new.view(), x, y),
+            )
+        };
+
+        let (note_vtv_min, note_vtv_max) = if params.note_columns {
+            let (lo, hi) = spectral::singular_extremes(v_old.t().dot(&v_old).view());
+            (Some(lo), Some(hi))
+        } else {
+            (None, None)
+        };
+
+        let (zeros_v, subnormal_v) = count_events(
+            k,
+            Which::V,
+            step.v.old.view(),
+            step.v.new.view(),
+            false,
+            &mut trace.events,
+        );
+        let (zeros_u, subnormal_u) = count_events(
+            k,
+            Which::U,
+            step.u.old.view(),
+            step.u.new.view(),
+            true,
+            &mut trace.events,
+        );
+        if params.note_columns && dv.note_inner.is_none() && !note_undefined_seen {
+            note_undefined_seen = true;
+            trace.events.push(Event {
+                iter: k,
+                kind: EventKind::NoteFormUndefined,
+                factor: Which::V,
+                count: 1,
+                row: 0,
+                col: 0,
+            });
+        }
+
+        let rec = Record {
+            iter: k,
+            objective,
+            step_v: dv.step,
+            inner_v: dv.inner,
+            inner_v_closed: dv.inner_closed,
+            decrease_v: dv.decrease,
+            theta_v: dv.theta,
+            eig_utu_min: dv.eig_min,
+            eig_utu_max: dv.eig_max,
+            k_ratio_v: dv.k_ratio,
+            step_u: du.step,
+            inner_u: du.inner,
+            inner_u_closed: du.inner_closed,
+            decrease_u: du.decrease,
+            theta_u: du.theta,
+            eig_vvt_min: du.eig_min,
+            eig_vvt_max: du.eig_max,
+            k_ratio_u: du.k_ratio,
+            kkt: dv.kkt_old + kkt_u_carry,
+            note_inner_v: dv.note_inner,
+            note_decrease_v: objective - after_v,
+            note_vtv_min,
+            note_vtv_max,
+            objective_scale: obj_scale,
+            objective_direct: use_direct,
+            scale_v: dv.scale,
+            scale_u: du.scale,
+            dv_sq: dv.delta_sq,
+            du_sq: du.delta_sq,
+            knorm_v: dv.k_norm_sq,
+            knorm_u: du.k_norm_sq,
+            kkt_v: dv.kkt_old,
+            kkt_u: kkt_u_carry,
+            zeros_v,
+            zeros_u,
+            subnormal_v,
+            subnormal_u,
+        };
+        kkt_u_carry = du.kkt_new;
+        if let Some(name) = first_non_finite(&rec) {
+            stop = StopReason::NonFinite {
+                iter: k,
+                quantity: name,
+            };
+            f = before;
+            break;
+        }
+        let flow = on_record(&rec);
+        let rel = (rec.decrease_v + rec.decrease_u) / rec.objective;
+        let stalled = rec.dv_sq == 0.0 && rec.du_sq == 0.0;
+        trace.rows.push(rec);
+        if stalled {
+            stop = StopReason::Stalled { iter: k };
+            break;
+        }
+        if params.tol > 0.0 && rel <= params.tol {
+            stop = StopReason::Tolerance {
+                iter: k,
+                rel_decrease: rel,
+            };
+            break;
+        }
+        if flow.is_break() {
+            stop = StopReason::Interrupted { iter: k };
+            break;
+        }
+    }
+    let final_objective = objective_direct(problem, &f);
+    let final_kkt = kkt_residual(problem, &f);
+    Ok(Fit {
+        factors: f,
+        trace,
+        stop,
+        final_objective,
+        final_kkt,
+    })
+}
+
+/// The name of the first non-finite number in a record, if any.
+fn first_non_finite(r: &Record) -> Option<String> {
+    r.values()
+        .into_iter()
+        .find(|(_, v)| v.is_some_and(|x| !x.is_finite()))
+        .map(|(n, _)| n.to_string())
+}
+
+/// Convenience for callers that hold an owned matrix: validate and run MU.
+pub fn run_mu(m: Array2<f64>, rank: usize, init: Factors, params: &RunParams) -> Result<Fit> {
+    let p = Problem::new(m, rank)?;
+    run(&p, init, &mut crate::solver::Mu, params, |_| {
+        ControlFlow::Continue(())
+    })
+}

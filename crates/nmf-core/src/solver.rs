@@ -1,0 +1,118 @@
+//! The solver abstraction and the Lee–Seung multiplicative updates.
+//!
+//! A [`Solver`] performs one iteration in place and hands back what each half-step formed
+//! (the Gram matrix of the fixed factor and the cross product with `M`), so that every
+//! diagnostic is computed from k×k and k×N products without another pass over `M`.
+
+use ndarray::{Array2, ArrayView2};
+
+use crate::error::Which;
+use crate::formulas;
+use crate::problem::{Factors, Problem};
+
+/// MU-specific products of a half-step: the denominator `D = X V` and the ratio `R = A ⊘ D`.
+#[derive(Debug, Clone)]
+pub struct MuParts {
+    pub denom: Array2<f64>,
+    pub ratio: Array2<f64>,
+}
+
+/// What one half-step formed, in **column layout** (see [`crate::formulas`]): for the V
+/// half-step `gram = UₖᵀUₖ`, `cross = UₖᵀM`, `old = Vₖ`, `new = Vₖ₊₁`; for the U half-step
+/// `gram = Vₖ₊₁Vₖ₊₁ᵀ`, `cross = (M Vₖ₊₁ᵀ)ᵀ`, `old = Uₖᵀ`, `new = Uₖ₊₁ᵀ`.
+#[derive(Debug, Clone)]
+pub struct HalfStep {
+    pub gram: Array2<f64>,
+    pub cross: Array2<f64>,
+    pub old: Array2<f64>,
+    pub new: Array2<f64>,
+    /// Present for multiplicative updates; enables Lemma 2 and the K-ratio.
+    pub mu: Option<MuParts>,
+}
+
+/// Both half-steps of one iteration.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub v: HalfStep,
+    pub u: HalfStep,
+}
+
+/// Why a step could not be taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepError {
+    /// A zero denominator in the update of `factor` at (1-based) `row`, `col` of that factor.
+    ZeroDenominator {
+        factor: Which,
+        row: usize,
+        col: usize,
+    },
+}
+
+/// One iterative NMF method. `step` maps `(Uₖ, Vₖ)` to `(Uₖ₊₁, Vₖ₊₁)` in place. Solvers to come:
+/// ε-floored MU, KL-divergence MU, HALS.
+pub trait Solver {
+    /// A short stable name, written to the trace.
+    fn name(&self) -> &'static str;
+    /// Perform one iteration; on error `f` is left unchanged.
+    fn step(&mut self, problem: &Problem, f: &mut Factors) -> Result<Step, StepError>;
+}
+
+/// Lee–Seung multiplicative updates for `½‖M − UV‖²`, **V first, then U with the new V**:
+/// $$V_{k+1} = V_k \circ \frac{U_k^\top M}{U_k^\top U_k V_k},\qquad
+///   U_{k+1} = U_k \circ \frac{M V_{k+1}^\top}{U_k V_{k+1} V_{k+1}^\top}.$$
+/// Reference: Lee & Seung (NIPS 2001), Theorem 1.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Mu;
+
+/// One MU half-step in column layout from `gram`, `cross` and `old`.
+fn mu_half(
+    gram: Array2<f64>,
+    cross: Array2<f64>,
+    old: Array2<f64>,
+) -> Result<HalfStep, (usize, usize)> {
+    let denom = gram.dot(&old);
+    let (ratio, new) = formulas::mu_update(cross.view(), denom.view(), old.view())?;
+    Ok(HalfStep {
+        gram,
+        cross,
+        old,
+        new,
+        mu: Some(MuParts { denom, ratio }),
+    })
+}
+
+fn gram_rows(a: ArrayView2<f64>) -> Array2<f64> {
+    a.dot(&a.t())
+}
+
+impl Solver for Mu {
+    fn name(&self) -> &'static str {
+        "mu"
+    }
+
+    fn step(&mut self, p: &Problem, f: &mut Factors) -> Result<Step, StepError> {
+        let m = p.m();
+        // V half-step: X = UᵀU, A = UᵀM.
+        let ut = f.u.t();
+        let v = mu_half(gram_rows(ut), ut.dot(&m), f.v.clone()).map_err(|(z, i)| {
+            StepError::ZeroDenominator {
+                factor: Which::V,
+                row: z + 1,
+                col: i + 1,
+            }
+        })?;
+        // U half-step with the new V: Y = V'V'ᵀ, (MV'ᵀ)ᵀ = V'Mᵀ, old = Uᵀ.
+        let vn = v.new.view();
+        let u = mu_half(gram_rows(vn), vn.dot(&m.t()), ut.to_owned()).map_err(|(z, i)| {
+            // column layout (z, i) of Uᵀ is U[i, z]
+            StepError::ZeroDenominator {
+                factor: Which::U,
+                row: i + 1,
+                col: z + 1,
+            }
+        })?;
+        f.v.assign(&v.new);
+        f.u.assign(&u.new.t());
+        Ok(Step { v, u })
+    }
+}

@@ -1,0 +1,305 @@
+//! The trace: one [`Record`] per iteration, events, and the stop reason.
+//!
+//! Row `k` describes the step from `(Uₖ, Vₖ)` to `(Uₖ₊₁, Vₖ₊₁)`; its `objective` is `f(Uₖ, Vₖ)`
+//! and its `kkt` the KKT residual at `(Uₖ, Vₖ)`. The column names are a contract (issue #2):
+//! extend, never rename. An undefined value is `None`: an empty CSV field, JSON `null`.
+//! Numbers are written in shortest round-trip form (parsing them gives back the same bits).
+
+use std::io::Write;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{NmfError, Result, Which};
+
+/// One iteration's quantities. See `MATH.md` for every definition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub iter: usize,
+    /// $f(U_k, V_k) = \tfrac12\|M - U_kV_k\|_F^2$.
+    pub objective: f64,
+    /// $\tfrac12\|U_k\Delta V\|^2$.
+    pub step_v: f64,
+    /// $\langle\nabla g(V_{k+1}), V_k - V_{k+1}\rangle$, direct.
+    pub inner_v: f64,
+    /// Lemma 2, ratio form.
+    pub inner_v_closed: Option<f64>,
+    /// $g(V_k) - g(V_{k+1})$, stable form.
+    pub decrease_v: f64,
+    pub theta_v: Option<f64>,
+    pub eig_utu_min: f64,
+    pub eig_utu_max: f64,
+    pub k_ratio_v: Option<f64>,
+    pub step_u: f64,
+    pub inner_u: f64,
+    pub inner_u_closed: Option<f64>,
+    pub decrease_u: f64,
+    pub theta_u: Option<f64>,
+    pub eig_vvt_min: f64,
+    pub eig_vvt_max: f64,
+    pub k_ratio_u: Option<f64>,
+    /// $\|\min(U_k,\nabla_U f)\|_F + \|\min(V_k,\nabla_V f)\|_F$.
+    pub kkt: f64,
+    /// The note's square-root form of Lemma 2 (`None` where it is NaN).
+    pub note_inner_v: Option<f64>,
+    /// The note's decrease: a difference of two objective values (round-off once small).
+    pub note_decrease_v: f64,
+    /// The note's spectrum of the n×n matrix $V_k^\top V_k$ (`None` when not computed).
+    pub note_vtv_min: Option<f64>,
+    pub note_vtv_max: Option<f64>,
+    // ---- extensions (not in the note) ----
+    /// $\tfrac12\|M + U_kV_k\|^2$: the round-off scale of the objective.
+    pub objective_scale: f64,
+    /// Whether `objective` was computed directly (true) or by the Gram trick (false).
+    pub objective_direct: bool,
+    /// Round-off scales $\sigma$ of the V and U half-steps' inner products.
+    pub scale_v: f64,
+    pub scale_u: f64,
+    /// $\|\Delta V\|_F^2$, $\|\Delta U\|_F^2$.
+    pub dv_sq: f64,
+    pub du_sq: f64,
+    /// $\|\Delta V\|_K^2$, $\|\Delta U\|_K^2$.
+    pub knorm_v: Option<f64>,
+    pub knorm_u: Option<f64>,
+    /// The two parts of `kkt`.
+    pub kkt_v: f64,
+    pub kkt_u: f64,
+    /// Exact zeros and subnormal entries in $V_{k+1}$ and $U_{k+1}$.
+    pub zeros_v: usize,
+    pub zeros_u: usize,
+    pub subnormal_v: usize,
+    pub subnormal_u: usize,
+}
+
+/// What happened to entries of a factor during one iteration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// Entries that were > 0 became exactly 0 (and MU will keep them there: zero locking).
+    ZeroReached,
+    /// Entries became subnormal (below `f64::MIN_POSITIVE` ≈ 2.2e-308): precision is being lost.
+    Underflow,
+    /// The note's square-root form of Lemma 2 became NaN for the first time.
+    NoteFormUndefined,
+}
+
+/// An event in iteration `iter`: `count` entries of `factor`, the first at (1-based) `row`, `col`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub iter: usize,
+    pub kind: EventKind,
+    pub factor: Which,
+    pub count: usize,
+    pub row: usize,
+    pub col: usize,
+}
+
+/// Why a run stopped. A stop is an outcome, not an error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum StopReason {
+    /// All requested iterations were done.
+    MaxIterations { iters: usize },
+    /// The relative decrease $(f_k - f_{k+1})/f_k$ (stable form) fell to `rel_decrease` ≤ tol.
+    Tolerance { iter: usize, rel_decrease: f64 },
+    /// Neither factor changed in iteration `iter` (a fixed point in floating point).
+    Stalled { iter: usize },
+    /// MU is undefined: a zero denominator in the update of `factor` at (1-based) row, col.
+    ZeroDenominator {
+        iter: usize,
+        factor: Which,
+        row: usize,
+        col: usize,
+    },
+    /// A diagnostic came out non-finite (overflow); the row was not recorded.
+    NonFinite { iter: usize, quantity: String },
+    /// The caller's callback asked to stop after iteration `iter`.
+    Interrupted { iter: usize },
+}
+
+impl StopReason {
+    /// Whether this stop means the run failed (MU undefined or overflow).
+    pub fn is_failure(&self) -> bool {
+        matches!(
+            self,
+            StopReason::ZeroDenominator { .. } | StopReason::NonFinite { .. }
+        )
+    }
+}
+
+impl std::fmt::Display for StopReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StopReason::MaxIterations { iters } => write!(f, "completed {iters} iterations"),
+            StopReason::Tolerance { iter, rel_decrease } => {
+                write!(f, "tolerance reached at iteration {iter} (relative decrease {rel_decrease:e})")
+            }
+            StopReason::Stalled { iter } => write!(f, "stalled at iteration {iter}: neither factor changed"),
+            StopReason::ZeroDenominator { iter, factor, row, col } => write!(
+                f,
+                "zero denominator in the update of {factor} at row {row}, column {col}, iteration {iter}: MU is undefined there"
+            ),
+            StopReason::NonFinite { iter, quantity } => {
+                write!(f, "{quantity} is not finite at iteration {iter} (overflow)")
+            }
+            StopReason::Interrupted { iter } => write!(f, "interrupted after iteration {iter}"),
+        }
+    }
+}
+
+/// All rows and events of a run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Trace {
+    pub solver: String,
+    pub rows: Vec<Record>,
+    pub events: Vec<Event>,
+}
+
+impl Trace {
+    /// Write the rows as CSV with a header (the column contract).
+    pub fn write_csv<W: Write>(&self, w: W) -> Result<()> {
+        let mut wr = csv::Writer::from_writer(w);
+        if self.rows.is_empty() {
+            wr.write_record(Self::columns()).map_err(csv_err)?;
+        }
+        for r in &self.rows {
+            wr.serialize(r).map_err(csv_err)?;
+        }
+        wr.flush().map_err(|e| NmfError::Io {
+            path: "<trace.csv>".into(),
+            source: e,
+        })?;
+        Ok(())
+    }
+
+    /// Read rows back from CSV (the inverse of [`Trace::write_csv`]).
+    pub fn read_csv<R: std::io::Read>(r: R) -> Result<Vec<Record>> {
+        let mut rd = csv::Reader::from_reader(r);
+        rd.deserialize().map(|x| x.map_err(csv_err)).collect()
+    }
+
+    /// The CSV header, in order (the field order of [`Record`]).
+    pub fn columns() -> Vec<String> {
+        let mut wr = csv::Writer::from_writer(Vec::new());
+        wr.serialize(Record::zero())
+            .expect("Record serializes to CSV");
+        let bytes = wr.into_inner().expect("in-memory writer");
+        let text = String::from_utf8(bytes).expect("CSV is UTF-8");
+        text.lines()
+            .next()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The values of one column by its CSV name, as `Option<f64>` (undefined values are
+    /// `None`; counts and flags are converted to numbers). `None` for an unknown name.
+    pub fn column(&self, name: &str) -> Option<Vec<Option<f64>>> {
+        let idx = Record::zero()
+            .values()
+            .iter()
+            .position(|(n, _)| *n == name)?;
+        Some(self.rows.iter().map(|r| r.values()[idx].1).collect())
+    }
+
+    /// The iteration numbers, as `f64` (for plotting).
+    pub fn iters(&self) -> Vec<f64> {
+        self.rows.iter().map(|r| r.iter as f64).collect()
+    }
+}
+
+impl Record {
+    /// Every column as `(name, value)`, in CSV order; undefined values are `None`, counts and
+    /// flags become numbers. A test checks that the names equal the CSV header.
+    pub fn values(&self) -> [(&'static str, Option<f64>); 37] {
+        [
+            ("iter", Some(self.iter as f64)),
+            ("objective", Some(self.objective)),
+            ("step_v", Some(self.step_v)),
+            ("inner_v", Some(self.inner_v)),
+            ("inner_v_closed", self.inner_v_closed),
+            ("decrease_v", Some(self.decrease_v)),
+            ("theta_v", self.theta_v),
+            ("eig_utu_min", Some(self.eig_utu_min)),
+            ("eig_utu_max", Some(self.eig_utu_max)),
+            ("k_ratio_v", self.k_ratio_v),
+            ("step_u", Some(self.step_u)),
+            ("inner_u", Some(self.inner_u)),
+            ("inner_u_closed", self.inner_u_closed),
+            ("decrease_u", Some(self.decrease_u)),
+            ("theta_u", self.theta_u),
+            ("eig_vvt_min", Some(self.eig_vvt_min)),
+            ("eig_vvt_max", Some(self.eig_vvt_max)),
+            ("k_ratio_u", self.k_ratio_u),
+            ("kkt", Some(self.kkt)),
+            ("note_inner_v", self.note_inner_v),
+            ("note_decrease_v", Some(self.note_decrease_v)),
+            ("note_vtv_min", self.note_vtv_min),
+            ("note_vtv_max", self.note_vtv_max),
+            ("objective_scale", Some(self.objective_scale)),
+            (
+                "objective_direct",
+                Some(f64::from(u8::from(self.objective_direct))),
+            ),
+            ("scale_v", Some(self.scale_v)),
+            ("scale_u", Some(self.scale_u)),
+            ("dv_sq", Some(self.dv_sq)),
+            ("du_sq", Some(self.du_sq)),
+            ("knorm_v", self.knorm_v),
+            ("knorm_u", self.knorm_u),
+            ("kkt_v", Some(self.kkt_v)),
+            ("kkt_u", Some(self.kkt_u)),
+            ("zeros_v", Some(self.zeros_v as f64)),
+            ("zeros_u", Some(self.zeros_u as f64)),
+            ("subnormal_v", Some(self.subnormal_v as f64)),
+            ("subnormal_u", Some(self.subnormal_u as f64)),
+        ]
+    }
+
+    /// A record of zeros (used for the header and in tests).
+    pub fn zero() -> Self {
+        Record {
+            iter: 0,
+            objective: 0.0,
+            step_v: 0.0,
+            inner_v: 0.0,
+            inner_v_closed: None,
+            decrease_v: 0.0,
+            theta_v: None,
+            eig_utu_min: 0.0,
+            eig_utu_max: 0.0,
+            k_ratio_v: None,
+            step_u: 0.0,
+            inner_u: 0.0,
+            inner_u_closed: None,
+            decrease_u: 0.0,
+            theta_u: None,
+            eig_vvt_min: 0.0,
+            eig_vvt_max: 0.0,
+            k_ratio_u: None,
+            kkt: 0.0,
+            note_inner_v: None,
+            note_decrease_v: 0.0,
+            note_vtv_min: None,
+            note_vtv_max: None,
+            objective_scale: 0.0,
+            objective_direct: false,
+            scale_v: 0.0,
+            scale_u: 0.0,
+            dv_sq: 0.0,
+            du_sq: 0.0,
+            knorm_v: None,
+            knorm_u: None,
+            kkt_v: 0.0,
+            kkt_u: 0.0,
+            zeros_v: 0,
+            zeros_u: 0,
+            subnormal_v: 0,
+            subnormal_u: 0,
+        }
+    }
+}
+
+fn csv_err(e: csv::Error) -> NmfError {
+    NmfError::parse("<trace.csv>", e.to_string())
+}
