@@ -88,7 +88,8 @@ impl RunOpts {
 enum Command {
     /// The note's experiment on its embedded default: M 15×8 uniform on [0,1), rank 5,
     /// U uniform on [0,1), V uniform on [1,2), 10 000 iterations. Prints the claims table and
-    /// writes DIR/trace.csv, DIR/trace.json, DIR/summary.json.
+    /// writes DIR/trace.csv, DIR/trace.json, DIR/summary.json and DIR/figures.html (every figure
+    /// of the run, interactive, self-contained: opens offline in a browser).
     Reproduce {
         /// Output directory (created if missing).
         #[arg(long, default_value = "nmf-lab-out")]
@@ -100,6 +101,8 @@ enum Command {
         opts: RunOpts,
     },
     /// MU on your matrix: CSV of non-negative numbers, comma-separated, no header, one row per line.
+    /// Prints the claims table and writes DIR/trace.csv, DIR/trace.json, DIR/summary.json and
+    /// DIR/figures.html (every figure of the run, interactive, self-contained).
     Run {
         /// The data matrix M (m×n).
         #[arg(long)]
@@ -343,6 +346,23 @@ fn finish(o: &Outcome, out: &Path, command: &str) -> Result<ExitCode, AnyError> 
     })?;
     // Everything is computed before the first write; each file is written atomically.
     let trace = &o.fit.trace;
+    let dims = Dims {
+        m: o.experiment.m,
+        n: o.experiment.n,
+        k: o.experiment.k,
+    };
+    let figures = nmf_plot::figures_html(
+        &format!(
+            "nmf-lab {command}: {}×{} rank {}, seed {}, {} iterations ({})",
+            dims.m,
+            dims.n,
+            dims.k,
+            o.experiment.seed,
+            trace.rows.len(),
+            o.fit.stop
+        ),
+        &nmf_plot::all_figures(trace, dims),
+    );
     write_atomic(&out.join("trace.csv"), |w| trace.write_csv(w))?;
     write_atomic(&out.join("trace.json"), |w| {
         serde_json::to_writer(&mut *w, trace)
@@ -352,8 +372,14 @@ fn finish(o: &Outcome, out: &Path, command: &str) -> Result<ExitCode, AnyError> 
         serde_json::to_writer_pretty(&mut *w, &summary)
             .map_err(|e| NmfError::parse("summary.json", e.to_string()))
     })?;
+    write_atomic(&out.join("figures.html"), |w| {
+        w.write_all(figures.as_bytes()).map_err(|e| NmfError::Io {
+            path: out.join("figures.html"),
+            source: e,
+        })
+    })?;
     println!(
-        "wrote {}/{{trace.csv, trace.json, summary.json}}",
+        "wrote {}/{{trace.csv, trace.json, summary.json, figures.html}}",
         out.display()
     );
     if o.fit.stop.is_failure() {
