@@ -130,7 +130,8 @@ enum Command {
         /// Seed of the instance generator.
         #[arg(long, default_value_t = 0)]
         seed: u64,
-        /// MU iterations per instance (numbers grow fast; 2–3 is plenty).
+        /// MU iterations per instance; each is checked exactly from a rational point (between
+        /// iterations the iterate is rounded to the grid 2⁻⁶ to keep numbers small).
         #[arg(long, default_value_t = 2)]
         steps: usize,
         /// Largest m and n drawn.

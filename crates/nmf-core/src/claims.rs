@@ -42,10 +42,12 @@ use crate::trace::{Record, Trace};
 pub const UNIT_ROUNDOFF: f64 = f64::EPSILON / 2.0;
 
 /// $\gamma_N = Nu/(1 - Nu)$.
+// ANCHOR: gamma
 pub fn gamma(n: usize) -> f64 {
     let nu = n as f64 * UNIT_ROUNDOFF;
     nu / (1.0 - nu)
 }
+// ANCHOR_END: gamma
 
 /// Problem sizes the tolerances depend on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -124,19 +126,24 @@ fn verdict(claim: &str, statement: &str, rows: &[Record], f: RowCheck<'_>) -> Ve
 }
 
 /// The per-half-step $\gamma_{N_h}$ for the V (`cols = n`) or U (`cols = m`) half-step.
+// ANCHOR: gamma_half
 fn gamma_half(d: Dims, cols: usize) -> f64 {
     gamma(d.k * cols + d.k + 4)
 }
+// ANCHOR_END: gamma_half
 
 /// Lemma 1 at one row: `(|decrease − (step + inner)|, 3γσ)`.
+// ANCHOR: lemma1_row
 pub fn lemma1_row(r: &Record, d: Dims, half: Half) -> (f64, f64) {
     let g = gamma_half(d, half.cols(d));
     let h = half.of(r);
     ((h.decrease - h.step - h.inner).abs(), 3.0 * g * h.scale)
 }
+// ANCHOR_END: lemma1_row
 
 /// Lemma 2 at one row: `(|direct − closed|, 4γσ + γ_{k²N+6}·closed)`; `None` without a
 /// closed form (non-MU solvers).
+// ANCHOR: lemma2_row
 pub fn lemma2_row(r: &Record, d: Dims, half: Half) -> Option<(f64, f64)> {
     let cols = half.cols(d);
     let h = half.of(r);
@@ -146,6 +153,7 @@ pub fn lemma2_row(r: &Record, d: Dims, half: Half) -> Option<(f64, f64)> {
         4.0 * gamma_half(d, cols) * h.scale + gamma(d.k * d.k * cols + 6) * c.abs(),
     ))
 }
+// ANCHOR_END: lemma2_row
 
 /// A residual in units of machine epsilon relative to its round-off scale σ (`scale_v` or
 /// `scale_u`): `value / (ε σ)`; `None` when σ = 0 (no step, nothing to compare).
@@ -181,6 +189,7 @@ pub fn lemma2(rows: &[Record], d: Dims, half: Half) -> Verdict {
 }
 
 /// ⟨∇g(new), old − new⟩ ≥ −4γσ.
+// ANCHOR: inner_nonneg
 pub fn inner_nonneg(rows: &[Record], d: Dims, half: Half) -> Verdict {
     let g = gamma_half(d, half.cols(d));
     verdict(
@@ -193,8 +202,10 @@ pub fn inner_nonneg(rows: &[Record], d: Dims, half: Half) -> Verdict {
         }),
     )
 }
+// ANCHOR_END: inner_nonneg
 
 /// decrease ≥ step − 7γσ (the corollary: sufficient decrease).
+// ANCHOR: sufficient_decrease
 pub fn sufficient_decrease(rows: &[Record], d: Dims, half: Half) -> Verdict {
     let g = gamma_half(d, half.cols(d));
     verdict(
@@ -207,8 +218,10 @@ pub fn sufficient_decrease(rows: &[Record], d: Dims, half: Half) -> Verdict {
         }),
     )
 }
+// ANCHOR_END: sufficient_decrease
 
 /// λ_min − t ≤ θ ≤ λ_max + t.
+// ANCHOR: theta_bounds
 pub fn theta_bounds(rows: &[Record], d: Dims, half: Half) -> Verdict {
     let g = gamma_half(d, half.cols(d));
     let eig = 4.0 * (d.k * d.k) as f64 * UNIT_ROUNDOFF;
@@ -224,8 +237,10 @@ pub fn theta_bounds(rows: &[Record], d: Dims, half: Half) -> Verdict {
         }),
     )
 }
+// ANCHOR_END: theta_bounds
 
 /// ½ − t ≤ K-ratio ≤ 1 + t.
+// ANCHOR: k_ratio_bounds
 pub fn k_ratio_bounds(rows: &[Record], d: Dims, half: Half) -> Verdict {
     let g = gamma_half(d, half.cols(d));
     verdict(
@@ -240,8 +255,10 @@ pub fn k_ratio_bounds(rows: &[Record], d: Dims, half: Half) -> Verdict {
         }),
     )
 }
+// ANCHOR_END: k_ratio_bounds
 
 /// f(U_{k+1}, V_{k+1}) ≤ f(U_k, V_k) + γ_{N_f}(s_k + s_{k+1}).
+// ANCHOR: objective_non_increasing
 pub fn objective_non_increasing(rows: &[Record], d: Dims) -> Verdict {
     let g = gamma(d.m * d.n + d.k * (d.m + d.n) + 4);
     let pairs: Vec<Record> = rows
@@ -261,6 +278,7 @@ pub fn objective_non_increasing(rows: &[Record], d: Dims) -> Verdict {
         Box::new(move |r| Some((r.objective, g * r.objective_scale))),
     )
 }
+// ANCHOR_END: objective_non_increasing
 
 /// Which half-step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -340,4 +358,86 @@ pub fn check_all(trace: &Trace, d: Dims) -> Vec<Verdict> {
         out.push(k_ratio_bounds(rows, d, half));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Experiment;
+
+    fn sample() -> (Trace, Dims) {
+        let out = Experiment::note(crate::experiment::DEFAULT_SEED, 200)
+            .run()
+            .unwrap();
+        (out.fit.trace, Dims { m: 15, n: 8, k: 5 })
+    }
+
+    #[test]
+    fn gamma_matches_its_definition() {
+        assert_eq!(gamma(0), 0.0);
+        let g = gamma(10);
+        assert!(g > 10.0 * UNIT_ROUNDOFF && g < 10.0 * UNIT_ROUNDOFF * (1.0 + 1e-14));
+    }
+
+    #[test]
+    fn every_claim_holds_on_the_note_experiment() {
+        let (t, d) = sample();
+        for v in check_all(&t, d) {
+            assert!(v.holds, "{v:?}");
+            assert_eq!(
+                v.checked + v.skipped,
+                if v.claim == "objective_non_increasing" {
+                    199
+                } else {
+                    200
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn a_perturbation_beyond_the_tolerance_is_caught_at_its_row() {
+        // The tests of a claim must be able to fail: break Lemma 1 at row 17 by twice its
+        // tolerance and Lemma 2 at row 30, and check both the verdict and the worst row.
+        let (mut t, d) = sample();
+        let (_, tol) = lemma1_row(&t.rows[17], d, Half::V);
+        t.rows[17].decrease_v += 2.0 * tol;
+        let (_, tol2) = lemma2_row(&t.rows[30], d, Half::U).unwrap();
+        t.rows[30].inner_u_closed = Some(t.rows[30].inner_u_closed.unwrap() + 2.0 * tol2);
+        let v = lemma1(&t.rows, d, Half::V);
+        assert!(
+            !v.holds && v.violations == 1 && v.worst.as_ref().unwrap().iter == 17,
+            "{v:?}"
+        );
+        let v = lemma2(&t.rows, d, Half::U);
+        assert!(!v.holds && v.worst.as_ref().unwrap().iter == 30, "{v:?}");
+        // Half the tolerance is accepted.
+        let (mut t, _) = sample();
+        let (_, tol) = lemma1_row(&t.rows[17], d, Half::V);
+        t.rows[17].decrease_v += 0.5 * tol;
+        assert!(lemma1(&t.rows, d, Half::V).holds);
+    }
+
+    #[test]
+    fn bound_claims_fail_outside_their_intervals() {
+        let (mut t, d) = sample();
+        t.rows[5].theta_v = Some(t.rows[5].eig_utu_max * 1.01);
+        t.rows[6].k_ratio_u = Some(0.45);
+        t.rows[8].objective = t.rows[7].objective * 1.001;
+        let all = check_all(&t, d);
+        let get = |name: &str| all.iter().find(|v| v.claim == name).unwrap().clone();
+        assert_eq!(get("theta_bounds_v").worst.unwrap().iter, 5);
+        assert!(!get("theta_bounds_v").holds);
+        assert!(!get("k_ratio_u").holds);
+        let obj = get("objective_non_increasing");
+        assert!(!obj.holds && obj.worst.unwrap().iter == 8);
+    }
+
+    #[test]
+    fn undefined_quantities_are_skipped_not_checked() {
+        let (mut t, d) = sample();
+        t.rows[4].theta_v = None;
+        let v = theta_bounds(&t.rows, d, Half::V);
+        assert_eq!((v.checked, v.skipped), (199, 1));
+    }
 }

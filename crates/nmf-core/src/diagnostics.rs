@@ -42,6 +42,7 @@ pub struct HalfDiag {
 
 /// $\|\min(V, \nabla)\|_F$: zero exactly when $V \ge 0$, $\nabla \ge 0$ and $V\circ\nabla = 0$
 /// (the KKT conditions of $\min_{V\ge 0}$), for `V ≥ 0`.
+// ANCHOR: kkt_part
 pub fn kkt_part(factor: ArrayView2<f64>, grad: ArrayView2<f64>) -> f64 {
     let mut s = 0.0;
     Zip::from(factor).and(grad).for_each(|&v, &g| {
@@ -50,10 +51,12 @@ pub fn kkt_part(factor: ArrayView2<f64>, grad: ArrayView2<f64>) -> f64 {
     });
     s.sqrt()
 }
+// ANCHOR_END: kkt_part
 
 /// The note's form of Lemma 2,
 /// $\tfrac12\sum_i\sum_{z\ne j} X_{zj}\big(\sqrt{v_z/v_j}\,(v'_j - v_j) - \sqrt{v_j/v_z}\,(v'_z - v_z)\big)^2$,
 /// kept only for comparison: it divides by entries of `V` and is NaN once one is 0.
+// ANCHOR: note_inner
 pub fn note_inner(gram: ArrayView2<f64>, old: ArrayView2<f64>, new: ArrayView2<f64>) -> f64 {
     let (k, n) = old.dim();
     let mut s = 0.0;
@@ -72,6 +75,7 @@ pub fn note_inner(gram: ArrayView2<f64>, old: ArrayView2<f64>, new: ArrayView2<f
     }
     0.5 * s
 }
+// ANCHOR_END: note_inner
 
 fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
@@ -91,7 +95,9 @@ pub fn half_step(h: &HalfStep, note: bool) -> HalfDiag {
     let decrease =
         formulas::decrease_stable(h.cross.view(), x_old.view(), x_delta.view(), delta.view());
     let delta_sq = formulas::frob_inner(delta.view(), delta.view());
+    // ANCHOR: theta
     let theta = (delta_sq > 0.0).then(|| 2.0 * step / delta_sq);
+    // ANCHOR_END: theta
     let (eig_min, eig_max) = spectral::sym_eig_extremes(h.gram.view());
     let (inner_closed, k_norm_sq) = match &h.mu {
         Some(mu) => (

@@ -55,6 +55,7 @@ pub fn frob_inner<T: Scalar>(a: ArrayView2<T>, b: ArrayView2<T>) -> T {
 /// Returns `(R, V')`, or the 0-based `(row, col)` of the first zero entry of `D`, where MU is
 /// undefined ($0/0$ or $0\cdot\infty$; since all terms of $D_{zi}=\sum_j X_{zj}V_{ji}$ are
 /// $\ge 0$, $D_{zi}=0$ forces $X_{zz}V_{zi}=0$).
+// ANCHOR: mu_update
 pub fn mu_update<T: Scalar>(
     cross: ArrayView2<T>,
     denom: ArrayView2<T>,
@@ -71,16 +72,20 @@ pub fn mu_update<T: Scalar>(
         .map_collect(|v, r| v.clone() * r.clone());
     Ok((ratio, new))
 }
+// ANCHOR_END: mu_update
 
 /// The quadratic term of Lemma 1, $\tfrac12\|U\Delta V\|_F^2 = \tfrac12\langle X\Delta V,
 /// \Delta V\rangle$, from `XΔ` and `Δ` (no pass over `M`).
+// ANCHOR: quadratic_term
 pub fn quadratic_term<T: Scalar>(x_delta: ArrayView2<T>, delta: ArrayView2<T>) -> T {
     half::<T>() * frob_inner(x_delta, delta)
 }
+// ANCHOR_END: quadratic_term
 
 /// The inner product of Lemma 1 computed **directly** from its definition,
 /// $$\langle \nabla g(V'), V - V'\rangle = \langle A - X V', \Delta V\rangle,\qquad
 /// \nabla g(V) = XV - A .$$
+// ANCHOR: inner_direct
 pub fn inner_direct<T: Scalar>(
     cross: ArrayView2<T>,
     x_new: ArrayView2<T>,
@@ -92,6 +97,7 @@ pub fn inner_direct<T: Scalar>(
     });
     s
 }
+// ANCHOR_END: inner_direct
 
 /// **Lemma 2**, the closed form of the inner product for the MU step, in its *ratio form*
 /// (divides by nothing, so it survives entries of `V` that underflow to zero):
@@ -101,6 +107,7 @@ pub fn inner_direct<T: Scalar>(
 /// expand and symmetrise over $(z, j)$; the diagonal terms cancel (Lee & Seung's
 /// $K - X \succeq 0$ argument). The full double sum is taken, so a computed `X` that is not
 /// bit-for-bit symmetric is used as it is.
+// ANCHOR: inner_closed
 pub fn inner_closed<T: Scalar>(gram: ArrayView2<T>, old: ArrayView2<T>, ratio: ArrayView2<T>) -> T {
     let (k, n) = old.dim();
     let mut s = T::zero();
@@ -121,10 +128,12 @@ pub fn inner_closed<T: Scalar>(gram: ArrayView2<T>, old: ArrayView2<T>, ratio: A
     }
     half::<T>() * s
 }
+// ANCHOR_END: inner_closed
 
 /// The decrease of a half-step in its **stable form** (no difference of two objective values):
 /// $$g(V) - g(V') = \langle \Delta V,\; A - \tfrac12 X (V + V')\rangle
 ///   = \langle \Delta V,\; A - XV - \tfrac12 X\Delta V\rangle .$$
+// ANCHOR: decrease_stable
 pub fn decrease_stable<T: Scalar>(
     cross: ArrayView2<T>,
     x_old: ArrayView2<T>,
@@ -142,12 +151,14 @@ pub fn decrease_stable<T: Scalar>(
         });
     s
 }
+// ANCHOR_END: decrease_stable
 
 /// The squared K-norm of the step, $\|\Delta V\|_K^2 = \sum_{zi} \frac{(XV)_{zi}}{V_{zi}}
 /// \Delta V_{zi}^2$ with $K = \mathrm{Diag}((XV)\oslash V)$ column by column (entries with
 /// $V_{zi}=0$ have $\Delta V_{zi}=0$ and contribute 0). Since MU is $\Delta V = -K^{-1}\nabla g(V)$
 /// and $K \succeq X \succeq 0$ (Lee & Seung), $g(V)-g(V') = \|\Delta V\|_K^2 - \tfrac12\|U\Delta V\|^2$,
 /// so the **K-ratio** $\big(g(V)-g(V')\big)/\|\Delta V\|_K^2$ lies in $[\tfrac12, 1]$.
+// ANCHOR: k_norm_sq
 pub fn k_norm_sq<T: Scalar>(x_old: ArrayView2<T>, old: ArrayView2<T>, delta: ArrayView2<T>) -> T {
     let mut s = T::zero();
     Zip::from(x_old).and(old).and(delta).for_each(|d, v, dv| {
@@ -159,8 +170,10 @@ pub fn k_norm_sq<T: Scalar>(x_old: ArrayView2<T>, old: ArrayView2<T>, delta: Arr
     });
     s
 }
+// ANCHOR_END: k_norm_sq
 
 /// The objective by its definition, $f(U,V) = \tfrac12\|M - UV\|_F^2$ (one pass over `M`).
+// ANCHOR: objective_direct
 pub fn objective_direct<T: Scalar>(m: ArrayView2<T>, uv: ArrayView2<T>) -> T {
     let mut s = T::zero();
     Zip::from(m).and(uv).for_each(|a, b| {
@@ -169,10 +182,12 @@ pub fn objective_direct<T: Scalar>(m: ArrayView2<T>, uv: ArrayView2<T>) -> T {
     });
     half::<T>() * s
 }
+// ANCHOR_END: objective_direct
 
 /// The objective by the Gram trick, from products the update already formed:
 /// $$f(U,V) = \tfrac12\big(\|M\|_F^2 - 2\langle U^\top M, V\rangle + \langle U^\top U, VV^\top\rangle\big).$$
 /// Cancels catastrophically when the fit is nearly exact; see [`objective_scale`].
+// ANCHOR: objective_gram
 pub fn objective_gram<T: Scalar>(
     m_norm_sq: T,
     cross: ArrayView2<T>,
@@ -183,12 +198,14 @@ pub fn objective_gram<T: Scalar>(
     let two = T::one() + T::one();
     half::<T>() * (m_norm_sq - two * frob_inner(cross, v) + frob_inner(gram, vvt))
 }
+// ANCHOR_END: objective_gram
 
 /// The scale of the objective's evaluation, $\tfrac12\|M + UV\|_F^2 = \tfrac12\big(\|M\|^2 +
 /// 2\langle U^\top M, V\rangle + \langle U^\top U, VV^\top\rangle\big)$ for non-negative data: the
 /// sum of the absolute values of the terms that either form of the objective adds, so the
 /// rounding error of either is at most $\gamma_N$ times this (Higham, *Accuracy and Stability of
 /// Numerical Algorithms*, §3.1).
+// ANCHOR: objective_scale
 pub fn objective_scale<T: Scalar>(
     m_norm_sq: T,
     cross: ArrayView2<T>,
@@ -199,3 +216,4 @@ pub fn objective_scale<T: Scalar>(
     let two = T::one() + T::one();
     half::<T>() * (m_norm_sq + two * frob_inner(cross, v) + frob_inner(gram, vvt))
 }
+// ANCHOR_END: objective_scale

@@ -44,6 +44,7 @@ pub fn note_factors(rng: &mut ChaCha8Rng, m: usize, n: usize, k: usize) -> Facto
 
 /// The note's experiment from one seed: initial factors, then `M` (random or planted).
 /// Returns `(M, initial factors)`.
+// ANCHOR: note_instance
 pub fn note_instance(
     seed: u64,
     m: usize,
@@ -63,3 +64,4 @@ pub fn note_instance(
     };
     (data, f)
 }
+// ANCHOR_END: note_instance

@@ -100,3 +100,84 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> Result<()
     tmp.persist(path).map_err(|e| io(e.error))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<Array2<f64>> {
+        parse_matrix(s, Path::new("m.csv"))
+    }
+
+    #[test]
+    fn parses_rows_with_spaces_and_trailing_newlines() {
+        let a = parse("1, 2,3\n4,5e-1,6\n\n").unwrap();
+        assert_eq!(a, ndarray::array![[1.0, 2.0, 3.0], [4.0, 0.5, 6.0]]);
+    }
+
+    #[test]
+    fn ragged_row_names_line_and_counts() {
+        let e = parse("1,2,3\n4,5\n").unwrap_err().to_string();
+        assert!(
+            e.contains("m.csv") && e.contains("line 2 has 2 values but line 1 has 3"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn text_in_number_field_names_line_and_column() {
+        let e = parse("1,2\n3,abc\n").unwrap_err().to_string();
+        assert!(e.contains("line 2, column 2: 'abc' is not a number"), "{e}");
+    }
+
+    #[test]
+    fn empty_file_and_blank_inner_line_are_errors() {
+        assert!(parse("").unwrap_err().to_string().contains("empty"));
+        assert!(parse("\n \n").unwrap_err().to_string().contains("empty"));
+        let e = parse("1,2\n\n3,4\n").unwrap_err().to_string();
+        assert!(e.contains("line 2 is empty"), "{e}");
+    }
+
+    #[test]
+    fn missing_file_names_the_path() {
+        let e = read_matrix(Path::new("/nonexistent/dir/m.csv"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("/nonexistent/dir/m.csv"), "{e}");
+    }
+
+    #[test]
+    fn matrix_csv_round_trips_bit_for_bit() {
+        let a = ndarray::array![[0.1, 1e-300, 5e-324], [1.0 / 3.0, 2.0, 123456.789]];
+        let b = parse(&matrix_to_csv(&a)).unwrap();
+        assert_eq!(a.map(|x| x.to_bits()), b.map(|x| x.to_bits()));
+    }
+
+    #[test]
+    fn write_atomic_leaves_nothing_when_the_writer_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.txt");
+        let r = write_atomic(&path, |w| {
+            w.write_all(b"partial").unwrap();
+            Err(NmfError::Param {
+                name: "x",
+                message: "boom".into(),
+            })
+        });
+        assert!(r.is_err());
+        assert!(!path.exists());
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "temporary file left behind"
+        );
+        write_atomic(&path, |w| {
+            w.write_all(b"ok").map_err(|e| NmfError::Io {
+                path: "x".into(),
+                source: e,
+            })
+        })
+        .unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "ok");
+    }
+}

@@ -121,3 +121,181 @@ impl Factors {
         self.u.dot(&self.v)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    fn ok_m() -> Array2<f64> {
+        array![[1.0, 2.0, 0.0], [0.5, 0.0, 3.0]]
+    }
+
+    #[test]
+    fn accepts_valid_problem_and_factors() {
+        let p = Problem::new(ok_m(), 2).unwrap();
+        assert_eq!(p.dim(), (2, 3));
+        assert_eq!(p.m_norm_sq(), 1.0 + 4.0 + 0.25 + 9.0);
+        let f = Factors {
+            u: Array2::ones((2, 2)),
+            v: Array2::ones((2, 3)),
+        };
+        p.check_factors(&f).unwrap();
+    }
+
+    #[test]
+    fn rejects_empty_matrix() {
+        let e = Problem::new(Array2::zeros((0, 3)), 1).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                NmfError::Empty {
+                    which: Which::M,
+                    rows: 0,
+                    cols: 3
+                }
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn rejects_negative_entry_with_position() {
+        let mut m = ok_m();
+        m[[1, 2]] = -0.25;
+        let e = Problem::new(m, 1).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                NmfError::Negative {
+                    which: Which::M,
+                    row: 2,
+                    col: 3,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(e.to_string().contains("row 2, column 3"), "{e}");
+    }
+
+    #[test]
+    fn rejects_nan_and_infinity_with_position() {
+        for bad in [f64::NAN, f64::INFINITY] {
+            let mut m = ok_m();
+            m[[0, 1]] = bad;
+            let e = Problem::new(m, 1).unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    NmfError::NonFinite {
+                        which: Which::M,
+                        row: 1,
+                        col: 2,
+                        ..
+                    }
+                ),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
+    fn rejects_all_zero_matrix() {
+        let e = Problem::new(Array2::zeros((2, 2)), 1).unwrap_err();
+        assert!(matches!(e, NmfError::AllZero { which: Which::M }), "{e}");
+    }
+
+    #[test]
+    fn rejects_rank_zero_and_rank_above_min_dim() {
+        for rank in [0, 3] {
+            let e = Problem::new(ok_m(), rank).unwrap_err();
+            assert!(matches!(e, NmfError::Rank { m: 2, n: 3, .. }), "{e}");
+            assert!(e.to_string().contains("min(m, n) = 2"), "{e}");
+        }
+    }
+
+    #[test]
+    fn rejects_factor_of_wrong_shape() {
+        let p = Problem::new(ok_m(), 2).unwrap();
+        let f = Factors {
+            u: Array2::ones((3, 2)),
+            v: Array2::ones((2, 3)),
+        };
+        let e = p.check_factors(&f).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                NmfError::Shape {
+                    which: Which::U,
+                    got_rows: 3,
+                    want_rows: 2,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let f = Factors {
+            u: Array2::ones((2, 2)),
+            v: Array2::ones((2, 4)),
+        };
+        let e = p.check_factors(&f).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                NmfError::Shape {
+                    which: Which::V,
+                    got_cols: 4,
+                    want_cols: 3,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn rejects_negative_or_non_finite_factor_entries() {
+        let p = Problem::new(ok_m(), 2).unwrap();
+        let mut u = Array2::ones((2, 2));
+        u[[1, 0]] = -1.0;
+        let e = p
+            .check_factors(&Factors {
+                u,
+                v: Array2::ones((2, 3)),
+            })
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                NmfError::Negative {
+                    which: Which::U,
+                    row: 2,
+                    col: 1,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let mut v = Array2::ones((2, 3));
+        v[[0, 2]] = f64::NAN;
+        let e = p
+            .check_factors(&Factors {
+                u: Array2::ones((2, 2)),
+                v,
+            })
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                NmfError::NonFinite {
+                    which: Which::V,
+                    row: 1,
+                    col: 3,
+                    ..
+                }
+            ),
+            "{e}"
+        );
+    }
+}

@@ -32,7 +32,9 @@ pub enum ObjectiveMode {
 }
 
 /// Below this ratio `f / objective_scale` the `Auto` mode evaluates the objective directly.
+// ANCHOR: auto_direct_below
 pub const AUTO_DIRECT_BELOW: f64 = 1e-6;
+// ANCHOR_END: auto_direct_below
 
 /// Run parameters: one serde struct for the CLI, files and notebooks.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -211,11 +213,13 @@ where
         let (x, a) = (step.v.gram.view(), step.v.cross.view());
         let gram_obj = formulas::objective_gram(m_sq, a, v_old, x, vvt.view());
         let obj_scale = formulas::objective_scale(m_sq, a, v_old, x, vvt.view());
+        // ANCHOR: objective_mode
         let use_direct = match params.objective {
             ObjectiveMode::Gram => false,
             ObjectiveMode::Direct => true,
             ObjectiveMode::Auto => gram_obj < AUTO_DIRECT_BELOW * obj_scale,
         };
+        // ANCHOR_END: objective_mode
         let (objective, after_v) = if use_direct {
             let mid = Factors {
                 u: before.u.clone(),
@@ -361,4 +365,199 @@ pub fn run_mu(m: Array2<f64>, rank: usize, init: Factors, params: &RunParams) ->
     run(&p, init, &mut crate::solver::Mu, params, |_| {
         ControlFlow::Continue(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::solver::Mu;
+    use ndarray::array;
+
+    fn go(m: Array2<f64>, k: usize, f: Factors, iters: usize) -> Fit {
+        let p = Problem::new(m, k).unwrap();
+        let params = RunParams {
+            max_iter: iters,
+            ..Default::default()
+        };
+        run(&p, f, &mut Mu, &params, |_| ControlFlow::Continue(())).unwrap()
+    }
+
+    #[test]
+    fn runs_all_iterations_and_records_each() {
+        let (m, f) = crate::init::note_instance(1, 6, 5, 2, crate::DataKind::Random);
+        let fit = go(m, 2, f, 25);
+        assert_eq!(fit.stop, StopReason::MaxIterations { iters: 25 });
+        assert_eq!(fit.trace.rows.len(), 25);
+        assert!(fit.trace.rows.iter().enumerate().all(|(i, r)| r.iter == i));
+    }
+
+    #[test]
+    fn exact_fixed_point_stalls() {
+        // Small integers: every product and ratio below is exact in f64, so R = S = 1 exactly.
+        let u = array![[1.0, 2.0], [3.0, 1.0], [2.0, 2.0]];
+        let v = array![[1.0, 0.0, 2.0], [1.0, 1.0, 1.0]];
+        let m = u.dot(&v);
+        let fit = go(m, 2, Factors { u, v }, 10);
+        assert_eq!(fit.stop, StopReason::Stalled { iter: 0 });
+        assert_eq!(
+            fit.trace.rows[0].theta_v, None,
+            "θ is undefined for a zero step, not a number"
+        );
+        assert_eq!(fit.trace.rows[0].objective, 0.0);
+    }
+
+    #[test]
+    fn zero_column_of_data_zero_locks_then_makes_mu_undefined() {
+        // Column 2 of M is zero, so Uᵀ M has a zero column and V's column 2 becomes exactly 0
+        // (an event); the next V half-step then divides by (UᵀU V)_{:,2} = 0.
+        let m = array![[1.0, 0.0, 2.0], [2.0, 0.0, 1.0], [1.0, 0.0, 1.0]];
+        let f = Factors {
+            u: Array2::ones((3, 2)),
+            v: Array2::ones((2, 3)),
+        };
+        let fit = go(m, 2, f, 10);
+        let ev = &fit.trace.events[0];
+        assert_eq!(
+            (ev.iter, ev.kind, ev.factor, ev.count, ev.row, ev.col),
+            (0, EventKind::ZeroReached, Which::V, 2, 1, 2)
+        );
+        assert_eq!(fit.trace.rows[0].zeros_v, 2);
+        assert_eq!(
+            fit.stop,
+            StopReason::ZeroDenominator {
+                iter: 1,
+                factor: Which::V,
+                row: 1,
+                col: 2
+            }
+        );
+        assert!(fit.stop.is_failure());
+        assert_eq!(fit.trace.rows.len(), 1);
+    }
+
+    #[test]
+    fn zero_column_of_u_is_a_zero_denominator_at_once() {
+        let m = array![[1.0, 2.0], [2.0, 1.0]];
+        let f = Factors {
+            u: array![[1.0, 0.0], [1.0, 0.0]],
+            v: Array2::ones((2, 2)),
+        };
+        let fit = go(m, 2, f, 5);
+        assert_eq!(
+            fit.stop,
+            StopReason::ZeroDenominator {
+                iter: 0,
+                factor: Which::V,
+                row: 2,
+                col: 1
+            }
+        );
+        assert!(fit.trace.rows.is_empty());
+    }
+
+    #[test]
+    fn overflow_stops_with_non_finite_instead_of_recording_nan() {
+        let m = array![[1e200, 1e200], [1e200, 1e200]];
+        let f = Factors {
+            u: array![[1e200], [1e200]],
+            v: array![[1.0, 1.0]],
+        };
+        let fit = go(m, 1, f.clone(), 5);
+        assert!(
+            matches!(fit.stop, StopReason::NonFinite { iter: 0, .. }),
+            "{:?}",
+            fit.stop
+        );
+        assert!(fit.trace.rows.is_empty());
+        assert_eq!(fit.factors, f, "factors are those before the failed step");
+    }
+
+    #[test]
+    fn tolerance_and_callback_stop_the_run() {
+        let (m, f) = crate::init::note_instance(2, 8, 6, 3, crate::DataKind::Random);
+        let p = Problem::new(m, 3).unwrap();
+        let params = RunParams {
+            max_iter: 100_000,
+            tol: 1e-6,
+            ..Default::default()
+        };
+        let fit = run(&p, f.clone(), &mut Mu, &params, |_| {
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        let StopReason::Tolerance { iter, rel_decrease } = fit.stop else {
+            panic!("{:?}", fit.stop)
+        };
+        assert!(rel_decrease <= 1e-6 && iter + 1 == fit.trace.rows.len());
+        let fit = run(&p, f, &mut Mu, &RunParams::default(), |r| {
+            if r.iter == 3 {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        })
+        .unwrap();
+        assert_eq!(fit.stop, StopReason::Interrupted { iter: 3 });
+        assert_eq!(fit.trace.rows.len(), 4);
+    }
+
+    #[test]
+    fn invalid_params_are_errors() {
+        let p = Problem::new(array![[1.0]], 1).unwrap();
+        let f = Factors {
+            u: array![[1.0]],
+            v: array![[1.0]],
+        };
+        for params in [
+            RunParams {
+                max_iter: 0,
+                ..Default::default()
+            },
+            RunParams {
+                tol: f64::NAN,
+                ..Default::default()
+            },
+        ] {
+            assert!(
+                run(&p, f.clone(), &mut Mu, &params, |_| ControlFlow::Continue(
+                    ()
+                ))
+                .is_err()
+            );
+        }
+    }
+
+    #[test]
+    fn kkt_carry_equals_a_direct_evaluation() {
+        // The trace's KKT residual at (U_k, V_k) is assembled from products of iterations k−1
+        // and k; it must agree with a from-scratch evaluation up to round-off in the gradients
+        // (entries are sums of ≤ max(m,n)·k products, so γ-relative to ‖M‖ + ‖U‖‖V‖‖V‖).
+        let (m, f) = crate::init::note_instance(3, 7, 6, 3, crate::DataKind::Random);
+        let p = Problem::new(m, 3).unwrap();
+        let mut states = vec![f.clone()];
+        let params = RunParams {
+            max_iter: 6,
+            ..Default::default()
+        };
+        let mut solver = Mu;
+        let mut g = f.clone();
+        for _ in 0..6 {
+            solver.step(&p, &mut g).unwrap();
+            states.push(g.clone());
+        }
+        let fit = run(&p, f, &mut Mu, &params, |_| ControlFlow::Continue(())).unwrap();
+        for (r, s) in fit.trace.rows.iter().zip(&states) {
+            let direct = kkt_residual(&p, s);
+            let scale = 1.0
+                + p.m_norm_sq().sqrt()
+                + s.u.iter().map(|x| x * x).sum::<f64>().sqrt()
+                    * s.v.iter().map(|x| x * x).sum::<f64>();
+            assert!(
+                (r.kkt - direct).abs() <= crate::claims::gamma(64) * scale,
+                "{} vs {}",
+                r.kkt,
+                direct
+            );
+        }
+    }
 }

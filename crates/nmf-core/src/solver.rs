@@ -85,6 +85,7 @@ fn gram_rows(a: ArrayView2<f64>) -> Array2<f64> {
     a.dot(&a.t())
 }
 
+// ANCHOR: mu_step
 impl Solver for Mu {
     fn name(&self) -> &'static str {
         "mu"
@@ -116,3 +117,4 @@ impl Solver for Mu {
         Ok(Step { v, u })
     }
 }
+// ANCHOR_END: mu_step

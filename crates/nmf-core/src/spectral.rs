@@ -17,6 +17,7 @@ fn to_nalgebra(a: ArrayView2<f64>) -> DMatrix<f64> {
 /// `(λ_min, λ_max)` of a symmetric matrix. The input is symmetrised as `(A + Aᵀ)/2` first, so
 /// a Gram matrix whose two triangles differ in the last bit is handled as the symmetric matrix
 /// it stands for.
+// ANCHOR: sym_eig_extremes
 pub fn sym_eig_extremes(a: ArrayView2<f64>) -> (f64, f64) {
     let m = to_nalgebra(a);
     let s = (&m + m.transpose()) * 0.5;
@@ -25,13 +26,40 @@ pub fn sym_eig_extremes(a: ArrayView2<f64>) -> (f64, f64) {
     let max = ev.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     (min, max)
 }
+// ANCHOR_END: sym_eig_extremes
 
 /// `(σ_min, σ_max)`: the extreme singular values of any matrix (the note's `np.linalg.svd` of
 /// `VᵀV`, kept as a compatibility column; for n > k that n×n matrix is singular and its σ_min
 /// is 0 up to round-off, so it bounds nothing).
+// ANCHOR: singular_extremes
 pub fn singular_extremes(a: ArrayView2<f64>) -> (f64, f64) {
     let sv = to_nalgebra(a).singular_values();
     let min = sv.iter().copied().fold(f64::INFINITY, f64::min);
     let max = sv.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     (min, max)
+}
+// ANCHOR_END: singular_extremes
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn eigen_extremes_of_a_known_matrix() {
+        // [[2,1],[1,2]] has eigenvalues 1 and 3 exactly; QR is backward stable, so the
+        // computed ones are within a few ulps of ‖A‖₂ = 3.
+        let (lo, hi) = sym_eig_extremes(array![[2.0, 1.0], [1.0, 2.0]].view());
+        assert!((lo - 1.0).abs() <= 8.0 * f64::EPSILON * 3.0);
+        assert!((hi - 3.0).abs() <= 8.0 * f64::EPSILON * 3.0);
+    }
+
+    #[test]
+    fn vtv_of_a_wide_factor_is_singular() {
+        // V is 2×3, so VᵀV (3×3) has rank ≤ 2: its smallest singular value is 0 up to
+        // round-off of order ε‖VᵀV‖₂ — the note's pitfall.
+        let v = array![[1.0, 2.0, 3.0], [0.5, 1.0, 4.0]];
+        let (lo, hi) = singular_extremes(v.t().dot(&v).view());
+        assert!(lo <= 16.0 * f64::EPSILON * hi, "σ_min = {lo}, σ_max = {hi}");
+    }
 }

@@ -303,3 +303,88 @@ impl Record {
 fn csv_err(e: csv::Error) -> NmfError {
     NmfError::parse("<trace.csv>", e.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The column contract of issue #2: these names, in this order, first.
+    const CONTRACT: [&str; 23] = [
+        "iter",
+        "objective",
+        "step_v",
+        "inner_v",
+        "inner_v_closed",
+        "decrease_v",
+        "theta_v",
+        "eig_utu_min",
+        "eig_utu_max",
+        "k_ratio_v",
+        "step_u",
+        "inner_u",
+        "inner_u_closed",
+        "decrease_u",
+        "theta_u",
+        "eig_vvt_min",
+        "eig_vvt_max",
+        "k_ratio_u",
+        "kkt",
+        "note_inner_v",
+        "note_decrease_v",
+        "note_vtv_min",
+        "note_vtv_max",
+    ];
+
+    #[test]
+    fn csv_header_keeps_the_contract() {
+        let cols = Trace::columns();
+        assert_eq!(&cols[..CONTRACT.len()], &CONTRACT[..]);
+    }
+
+    #[test]
+    fn values_names_match_the_header() {
+        let names: Vec<&str> = Record::zero().values().iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, Trace::columns());
+    }
+
+    #[test]
+    fn csv_and_json_round_trip_bit_for_bit_with_missing_values_empty() {
+        let out = crate::Experiment::note(crate::experiment::DEFAULT_SEED, 40)
+            .run()
+            .unwrap();
+        let mut t = out.fit.trace.clone();
+        t.rows[3].theta_v = None;
+        t.rows[3].note_inner_v = None;
+        let mut buf = Vec::new();
+        t.write_csv(&mut buf).unwrap();
+        let text = String::from_utf8(buf.clone()).unwrap();
+        let line = text.lines().nth(4).unwrap();
+        let fields: Vec<&str> = line.split(',').collect();
+        let col = |n: &str| Trace::columns().iter().position(|c| c == n).unwrap();
+        assert_eq!(fields[col("theta_v")], "", "undefined is an empty field");
+        assert_eq!(fields[col("note_inner_v")], "");
+        assert!(!text.contains("NaN") && !text.contains("inf"));
+        let back = Trace::read_csv(buf.as_slice()).unwrap();
+        assert_eq!(back, t.rows, "CSV round trip is exact");
+        let json = serde_json::to_string(&t).unwrap();
+        assert!(json.contains("\"theta_v\":null"));
+        let back: Trace = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, t, "JSON round trip is exact");
+    }
+
+    #[test]
+    fn column_lookup() {
+        let t = Trace {
+            solver: "mu".into(),
+            rows: vec![Record {
+                objective: 2.5,
+                theta_v: None,
+                ..Record::zero()
+            }],
+            events: vec![],
+        };
+        assert_eq!(t.column("objective"), Some(vec![Some(2.5)]));
+        assert_eq!(t.column("theta_v"), Some(vec![None]));
+        assert_eq!(t.column("no_such_column"), None);
+    }
+}
