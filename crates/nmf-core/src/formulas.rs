@@ -109,26 +109,28 @@ pub fn inner_direct<T: Scalar>(
 /// bit-for-bit symmetric is used as it is.
 // ANCHOR: inner_closed
 pub fn inner_closed<T: Scalar>(gram: ArrayView2<T>, old: ArrayView2<T>, ratio: ArrayView2<T>) -> T {
-    let (k, n) = old.dim();
+    let k = old.nrows();
     let mut s = T::zero();
-    for i in 0..n {
-        for z in 0..k {
-            let vz = &old[[z, i]];
-            if *vz == T::zero() {
+    // Pairs (z, j) outside, the columns i inside: rows are contiguous in standard layout.
+    for z in 0..k {
+        for j in 0..k {
+            if j == z {
                 continue;
             }
-            for j in 0..k {
-                if j == z {
-                    continue;
-                }
-                let dr = ratio[[z, i]].clone() - ratio[[j, i]].clone();
-                s = s + gram[[z, j]].clone() * vz.clone() * old[[j, i]].clone() * dr.clone() * dr;
-            }
+            let mut col_sum = T::zero();
+            Zip::from(old.row(z))
+                .and(old.row(j))
+                .and(ratio.row(z))
+                .and(ratio.row(j))
+                .for_each(|vz, vj, rz, rj| {
+                    let dr = rz.clone() - rj.clone();
+                    col_sum = col_sum.clone() + vz.clone() * vj.clone() * dr.clone() * dr;
+                });
+            s = s + gram[[z, j]].clone() * col_sum;
         }
     }
     half::<T>() * s
 }
-// ANCHOR_END: inner_closed
 
 /// The decrease of a half-step in its **stable form** (no difference of two objective values):
 /// $$g(V) - g(V') = \langle \Delta V,\; A - \tfrac12 X (V + V')\rangle

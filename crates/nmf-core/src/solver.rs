@@ -104,7 +104,14 @@ impl Solver for Mu {
         })?;
         // U half-step with the new V: Y = V'V'ᵀ, (MV'ᵀ)ᵀ = V'Mᵀ, old = Uᵀ.
         let vn = v.new.view();
-        let u = mu_half(gram_rows(vn), vn.dot(&m.t()), ut.to_owned()).map_err(|(z, i)| {
+        // Uᵀ in standard (row-major) layout, so that the column-layout loops run over
+        // contiguous rows.
+        let u = mu_half(
+            gram_rows(vn),
+            vn.dot(&m.t()),
+            ut.as_standard_layout().into_owned(),
+        )
+        .map_err(|(z, i)| {
             // column layout (z, i) of Uᵀ is U[i, z]
             StepError::ZeroDenominator {
                 factor: Which::U,
