@@ -131,6 +131,7 @@ pub fn inner_closed<T: Scalar>(gram: ArrayView2<T>, old: ArrayView2<T>, ratio: A
     }
     half::<T>() * s
 }
+// ANCHOR_END: inner_closed
 
 /// The decrease of a half-step in its **stable form** (no difference of two objective values):
 /// $$g(V) - g(V') = \langle \Delta V,\; A - \tfrac12 X (V + V')\rangle

@@ -1,0 +1,35 @@
+# Everyday recipes. `just --list` shows them. Install just with `pip install rust-just`.
+
+# Run every test (the README's test command).
+test:
+    cargo test --workspace
+
+# The main job: the note's experiment on its embedded default; writes nmf-lab-out/.
+reproduce *ARGS:
+    cargo run --release -p nmf-cli -- reproduce {{ARGS}}
+
+# The exact rational check of one MU step and Lemmas 1–2.
+verify-exact *ARGS:
+    cargo run --release -p nmf-cli -- verify-exact {{ARGS}}
+
+# Review changed trace snapshots one by one (installs cargo-insta if missing).
+review:
+    command -v cargo-insta >/dev/null || cargo install --locked cargo-insta
+    cargo insta test --workspace --review
+
+# Format and lint as CI does.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# Criterion benchmarks: one iteration with/without diagnostics, and reproduce.
+bench:
+    cargo bench -p nmf-core --bench mu
+
+# Time the note's NumPy script and `nmf-lab reproduce` in one run and print the ratio.
+bench-numpy:
+    bash scripts/bench-numpy.sh
+
+# Everything CI runs.
+ci:
+    bash .ci/run
