@@ -1,0 +1,651 @@
+//! `nmf-book-gen`: writes the evidence the book shows, from the project's own code, when the book
+//! is built (`scripts/book.sh`). Nothing here computes a formula of the proof: every number is a
+//! field of an [`Outcome`], a [`Verdict`] or an [`ExactReport`] made by `nmf-core`, or a count or
+//! extreme over a trace column; every figure comes from `nmf-plot`. This file only runs pinned
+//! experiments and formats what they return as markdown and HTML snippets.
+//!
+//! Output (all of it regenerated on every build, none of it committed):
+//! - `OUT/facts.md`: single values quoted in the prose, each between `ANCHOR` comments so that a
+//!   chapter includes it inline with `{{#include generated/facts.md:name}}`;
+//! - `OUT/<run>-summary.md`, `OUT/<run>-claims.md`, `OUT/<run>-events.md` for each pinned run;
+//! - `OUT/fig-<run>-<figure>.md`: a plotly figure as an HTML snippet (`Plot::to_inline_html`);
+//! - `OUT/exact.md`: the exact rational check;
+//! - `VENDOR/plotly.min.js`: plotly.js as shipped inside the `plotly` crate (book.toml loads it
+//!   with `additional-js`, so reading the book needs no network).
+
+use std::fmt::Display;
+use std::fmt::Write as _;
+use std::fs;
+use std::ops::ControlFlow;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Parser;
+use nmf_core::exact::{self, ExactParams, ExactReport};
+use nmf_core::experiment::DEFAULT_SEED;
+use nmf_core::ndarray::Array2;
+use nmf_core::{
+    check_all, run, DataKind, Dims, EventKind, Experiment, Mu, Outcome, Problem, Trace,
+};
+
+/// Regenerate the book's evidence (tables, facts, figures) from pinned seeds.
+#[derive(Parser, Debug)]
+#[command(name = "nmf-book-gen", version, about)]
+struct Args {
+    /// Directory for the generated markdown and figure snippets.
+    #[arg(long, default_value = "book/src/generated")]
+    out: PathBuf,
+    /// Directory for plotly.min.js (referenced by book.toml's `additional-js`).
+    #[arg(long, default_value = "book/vendor")]
+    vendor: PathBuf,
+}
+
+/// Iterations of the long run (the note's experiment continued ten times as long).
+const LONG_ITERS: usize = 100_000;
+
+/// The long run's figures draw every this many rows (a figure of 10⁵ points per curve would
+/// weigh tens of megabytes); its claims and facts use every row.
+const LONG_PLOT_EVERY: usize = 10;
+
+/// The entry (0-based row, column) of the initial V that the `locked` run sets to exactly 0.
+const LOCKED_ENTRY: (usize, usize) = (0, 0);
+
+/// The exact check the book reports: the same as `nmf-lab verify-exact` with its defaults.
+fn exact_params() -> ExactParams {
+    ExactParams::default()
+}
+
+/// A pinned run shown in the book.
+struct RunSpec {
+    /// File-name prefix and anchor prefix.
+    name: &'static str,
+    experiment: Experiment,
+    /// Draw every `plot_every`-th row in the figures (all rows are checked and tabulated).
+    plot_every: usize,
+    /// Set this (0-based) entry of the initial V to exactly 0 before running: zero locking.
+    lock_v: Option<(usize, usize)>,
+}
+
+impl RunSpec {
+    /// Run the experiment (with the locked entry, if any) and check every claim.
+    fn execute(&self) -> Result<Outcome, String> {
+        let err = |e: nmf_core::NmfError| format!("run {}: {e}", self.name);
+        let Some((z, i)) = self.lock_v else {
+            return self.experiment.run().map_err(err);
+        };
+        let e = &self.experiment;
+        let (data, mut init) = e.instance();
+        init.v[[z, i]] = 0.0;
+        let problem = Problem::new(data.clone(), e.k).map_err(err)?;
+        let fit = run(&problem, init.clone(), &mut Mu, &e.params, |_| {
+            ControlFlow::Continue(())
+        })
+        .map_err(err)?;
+        let claims = check_all(&fit.trace, dims(e));
+        Ok(Outcome {
+            experiment: e.clone(),
+            data,
+            init,
+            fit,
+            claims,
+        })
+    }
+}
+
+fn runs() -> Vec<RunSpec> {
+    let default = Experiment {
+        seed: DEFAULT_SEED,
+        ..Experiment::default()
+    };
+    vec![
+        RunSpec {
+            name: "default",
+            experiment: default.clone(),
+            plot_every: 1,
+            lock_v: None,
+        },
+        RunSpec {
+            name: "planted",
+            experiment: default.clone().planted(),
+            plot_every: 1,
+            lock_v: None,
+        },
+        RunSpec {
+            name: "long",
+            experiment: Experiment::note(DEFAULT_SEED, LONG_ITERS),
+            plot_every: LONG_PLOT_EVERY,
+            lock_v: None,
+        },
+        RunSpec {
+            name: "locked",
+            experiment: default,
+            plot_every: 1,
+            lock_v: Some(LOCKED_ENTRY),
+        },
+    ]
+}
+
+/// Values quoted in the prose, in mdBook's anchor format.
+#[derive(Default)]
+struct Facts(String);
+
+impl Facts {
+    fn add(&mut self, name: &str, value: impl Display) {
+        let _ = write!(
+            self.0,
+            "<!-- ANCHOR: {name} -->\n{value}\n<!-- ANCHOR_END: {name} -->\n"
+        );
+    }
+}
+
+/// Scientific notation with four significant digits, as the tables print it.
+fn sci(x: f64) -> String {
+    format!("{x:.3e}")
+}
+
+fn opt_sci(x: Option<f64>) -> String {
+    x.map_or_else(|| "—".into(), sci)
+}
+
+fn never(x: Option<usize>) -> String {
+    x.map_or_else(|| "never".into(), |i| i.to_string())
+}
+
+fn data_label(kind: DataKind) -> &'static str {
+    match kind {
+        DataKind::Random => "random: M uniform on [0, 1)",
+        DataKind::Planted => "planted: M = U₀ diag(d) V₀, exactly of rank ≤ k",
+    }
+}
+
+fn dims(e: &Experiment) -> Dims {
+    Dims {
+        m: e.m,
+        n: e.n,
+        k: e.k,
+    }
+}
+
+/// The defined values of a trace column (undefined ones, e.g. θ at a zero step, are skipped).
+fn defined(trace: &Trace, name: &str) -> Vec<f64> {
+    trace
+        .column(name)
+        .unwrap_or_else(|| panic!("trace has no column {name}"))
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+fn min_of(v: &[f64]) -> Option<f64> {
+    v.iter().copied().reduce(f64::min)
+}
+
+fn max_of(v: &[f64]) -> Option<f64> {
+    v.iter().copied().reduce(f64::max)
+}
+
+fn first_event(trace: &Trace, kind: EventKind) -> Option<&nmf_core::Event> {
+    trace.events.iter().find(|e| e.kind == kind)
+}
+
+fn summary_md(spec: &RunSpec, o: &Outcome, secs: f64) -> String {
+    let e = &o.experiment;
+    let fit = &o.fit;
+    let t = &fit.trace;
+    let direct = t.rows.iter().filter(|r| r.objective_direct).count();
+    let count = |k: EventKind| t.events.iter().filter(|x| x.kind == k).count();
+    let held = o.claims.iter().filter(|v| v.holds).count();
+    let mut s = String::new();
+    let _ = writeln!(s, "| run `{}` | |\n|---|---|", spec.name);
+    let rows: Vec<(&str, String)> = vec![
+        (
+            "data",
+            format!("{}×{}, {}", e.m, e.n, data_label(e.data)),
+        ),
+        ("rank k", e.k.to_string()),
+        ("seed", e.seed.to_string()),
+        (
+            "initial factors",
+            match spec.lock_v {
+                None => "the note's draws: U uniform on [0, 1), V uniform on [1, 2)".into(),
+                Some((z, i)) => format!(
+                    "the note's draws, then V at row {}, column {} set to exactly 0",
+                    z + 1,
+                    i + 1
+                ),
+            },
+        ),
+        ("solver", format!("`{}`", t.solver)),
+        ("iterations requested", e.params.max_iter.to_string()),
+        ("rows recorded", t.rows.len().to_string()),
+        ("stop", fit.stop.to_string()),
+        (
+            "objective f at the first row",
+            t.rows.first().map_or("—".into(), |r| sci(r.objective)),
+        ),
+        ("final objective f", sci(fit.final_objective)),
+        (
+            "KKT residual at the first row",
+            t.rows.first().map_or("—".into(), |r| sci(r.kkt)),
+        ),
+        ("final KKT residual", sci(fit.final_kkt)),
+        (
+            "objective column evaluated directly",
+            format!("{direct} of {} rows (the others by the Gram trick)", t.rows.len()),
+        ),
+        (
+            "events",
+            format!(
+                "{} underflow, {} zero reached; the note's square-root form undefined from iteration {}",
+                count(EventKind::Underflow),
+                count(EventKind::ZeroReached),
+                never(first_event(t, EventKind::NoteFormUndefined).map(|x| x.iter)),
+            ),
+        ),
+        ("claims that hold", format!("{held} of {}", o.claims.len())),
+        ("run time (release build, this machine)", format!("{secs:.2} s")),
+    ];
+    for (k, v) in rows {
+        let _ = writeln!(s, "| {k} | {v} |");
+    }
+    s
+}
+
+fn claims_md(o: &Outcome) -> String {
+    let mut s = String::from(
+        "| claim | statement | verdict | rows checked | skipped | worst row | value there | tolerance there | share of tolerance used |\n\
+         |---|---|---|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for v in &o.claims {
+        let (iter, value, tol, usage) = match &v.worst {
+            Some(w) => (
+                w.iter.to_string(),
+                sci(w.value),
+                sci(w.tol),
+                format!("{:.3}", w.usage),
+            ),
+            None => ("—".into(), "—".into(), "—".into(), "—".into()),
+        };
+        let _ = writeln!(
+            s,
+            "| `{}` | {} | {} | {} | {} | {} | {} | {} | {} |",
+            v.claim,
+            v.statement,
+            if v.holds { "holds" } else { "**FAILS**" },
+            v.checked,
+            v.skipped,
+            iter,
+            value,
+            tol,
+            usage
+        );
+    }
+    s
+}
+
+/// The first events of a run (there can be many in a long run).
+fn events_md(o: &Outcome, limit: usize) -> String {
+    let ev = &o.fit.trace.events;
+    if ev.is_empty() {
+        return "No events: no entry of U or V became subnormal or exactly zero, and the note's \
+                square-root form stayed finite."
+            .into();
+    }
+    let mut s = String::from(
+        "| iteration | event | factor | entries | first entry (row, column) |\n|---:|---|---|---:|---|\n",
+    );
+    for x in ev.iter().take(limit) {
+        let (what, factor, count, at) = match x.kind {
+            EventKind::ZeroReached => (
+                "entries became exactly 0 (zero locking)",
+                x.factor.to_string(),
+                x.count.to_string(),
+                format!("({}, {})", x.row, x.col),
+            ),
+            EventKind::Underflow => (
+                "entries became subnormal (underflow)",
+                x.factor.to_string(),
+                x.count.to_string(),
+                format!("({}, {})", x.row, x.col),
+            ),
+            EventKind::NoteFormUndefined => (
+                "the note's square-root form is NaN",
+                "V".into(),
+                "—".into(),
+                "—".into(),
+            ),
+        };
+        let _ = writeln!(s, "| {} | {what} | {factor} | {count} | {at} |", x.iter);
+    }
+    if ev.len() > limit {
+        let _ = writeln!(
+            s,
+            "\n({} events in all; the first {limit} are listed.)",
+            ev.len()
+        );
+    }
+    s
+}
+
+/// Facts about one run that the prose quotes.
+fn run_facts(f: &mut Facts, name: &str, o: &Outcome) {
+    let e = &o.experiment;
+    let t = &o.fit.trace;
+    let p = |s: &str| format!("{name}-{s}");
+    f.add(&p("seed"), e.seed);
+    f.add(&p("m"), e.m);
+    f.add(&p("n"), e.n);
+    f.add(&p("k"), e.k);
+    f.add(&p("iters"), e.params.max_iter);
+    f.add(&p("rows"), t.rows.len());
+    f.add(&p("stop"), &o.fit.stop);
+    f.add(&p("final-objective"), sci(o.fit.final_objective));
+    f.add(&p("final-kkt"), sci(o.fit.final_kkt));
+    f.add(
+        &p("first-kkt"),
+        t.rows.first().map_or("—".into(), |r| sci(r.kkt)),
+    );
+    f.add(
+        &p("claims-held"),
+        format!(
+            "{} of {}",
+            o.claims.iter().filter(|v| v.holds).count(),
+            o.claims.len()
+        ),
+    );
+    let underflow = first_event(t, EventKind::Underflow);
+    f.add(&p("first-underflow"), never(underflow.map(|x| x.iter)));
+    f.add(
+        &p("first-underflow-where"),
+        underflow.map_or("—".into(), |x| {
+            format!("{} at row {}, column {}", x.factor, x.row, x.col)
+        }),
+    );
+    f.add(
+        &p("underflow-events"),
+        t.events
+            .iter()
+            .filter(|x| x.kind == EventKind::Underflow)
+            .count(),
+    );
+    f.add(
+        &p("zero-events"),
+        t.events
+            .iter()
+            .filter(|x| x.kind == EventKind::ZeroReached)
+            .count(),
+    );
+    f.add(
+        &p("first-zero"),
+        never(first_event(t, EventKind::ZeroReached).map(|x| x.iter)),
+    );
+    f.add(
+        &p("note-nan"),
+        never(first_event(t, EventKind::NoteFormUndefined).map(|x| x.iter)),
+    );
+    f.add(
+        &p("note-nan-rows"),
+        t.rows.iter().filter(|r| r.note_inner_v.is_none()).count(),
+    );
+    // Signs: the exact decrease of a half-step is ≥ ½‖UΔV‖² ≥ 0; how often does each way of
+    // computing it say otherwise?
+    f.add(
+        &p("note-decrease-nonpos"),
+        t.rows.iter().filter(|r| r.note_decrease_v <= 0.0).count(),
+    );
+    f.add(
+        &p("first-note-decrease-nonpos"),
+        never(
+            t.rows
+                .iter()
+                .find(|r| r.note_decrease_v <= 0.0)
+                .map(|r| r.iter),
+        ),
+    );
+    f.add(
+        &p("decrease-nonpos"),
+        t.rows.iter().filter(|r| r.decrease_v <= 0.0).count(),
+    );
+    f.add(
+        &p("min-decrease-v"),
+        opt_sci(min_of(&defined(t, "decrease_v"))),
+    );
+    f.add(
+        &p("max-note-vtv-min"),
+        opt_sci(max_of(&defined(t, "note_vtv_min"))),
+    );
+    f.add(
+        &p("min-eig-vvt-min"),
+        opt_sci(min_of(&defined(t, "eig_vvt_min"))),
+    );
+    f.add(
+        &p("min-eig-utu-min"),
+        opt_sci(min_of(&defined(t, "eig_utu_min"))),
+    );
+    for col in ["k_ratio_v", "k_ratio_u"] {
+        let v = defined(t, col);
+        let c = col.replace('_', "-");
+        f.add(
+            &p(&format!("min-{c}")),
+            format!("{:.4}", min_of(&v).unwrap_or(f64::NAN)),
+        );
+        f.add(
+            &p(&format!("max-{c}")),
+            format!("{:.4}", max_of(&v).unwrap_or(f64::NAN)),
+        );
+    }
+    f.add(
+        &p("theta-v-undefined"),
+        t.rows.iter().filter(|r| r.theta_v.is_none()).count(),
+    );
+    f.add(
+        &p("direct-rows"),
+        t.rows.iter().filter(|r| r.objective_direct).count(),
+    );
+    for (which, a) in [("u", &o.fit.factors.u), ("v", &o.fit.factors.v)] {
+        matrix_facts(f, &p(&format!("final-{which}")), a);
+    }
+    if let Some(last) = t.rows.last() {
+        f.add(&p("last-iter"), last.iter);
+        f.add(&p("last-dv-sq"), sci(last.dv_sq));
+        f.add(&p("last-du-sq"), sci(last.du_sq));
+        f.add(&p("last-kkt"), sci(last.kkt));
+        f.add(&p("last-kkt-v"), sci(last.kkt_v));
+        f.add(&p("last-kkt-u"), sci(last.kkt_u));
+        f.add(&p("last-decrease-v"), sci(last.decrease_v));
+        f.add(&p("last-note-decrease-v"), sci(last.note_decrease_v));
+        f.add(&p("last-objective"), sci(last.objective));
+        f.add(&p("last-subnormal"), last.subnormal_u + last.subnormal_v);
+        f.add(&p("last-zeros"), last.zeros_u + last.zeros_v);
+    }
+}
+
+/// Smallest positive entry, and counts of exact zeros and subnormal entries, of a factor.
+fn matrix_facts(f: &mut Facts, prefix: &str, a: &Array2<f64>) {
+    let min_pos = a.iter().copied().filter(|x| *x > 0.0).reduce(f64::min);
+    f.add(&format!("{prefix}-min-positive"), opt_sci(min_pos));
+    f.add(
+        &format!("{prefix}-zeros"),
+        a.iter().filter(|x| **x == 0.0).count(),
+    );
+    f.add(
+        &format!("{prefix}-subnormal"),
+        a.iter().filter(|x| x.is_subnormal()).count(),
+    );
+}
+
+fn exact_md(p: &ExactParams, r: &ExactReport, secs: f64) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "| exact check | |\n|---|---|\n\
+         | instances (seed {}) | {} random, m and n in 2..={}, k in 1..=min(m, n) |\n\
+         | MU iterations per instance | {} (each a V and a U half-step) |\n\
+         | half-steps verified | {} |\n\
+         | half-steps where MU was undefined (zero denominator) | {} |\n\
+         | identities and inequalities checked | {} |\n\
+         | mismatches | {} |\n\
+         | run time (release build, this machine) | {secs:.2} s |",
+        p.seed,
+        r.instances,
+        p.max_dim,
+        p.steps,
+        r.half_steps,
+        r.undefined_steps,
+        r.identities,
+        r.mismatches.len(),
+    );
+    if !r.mismatches.is_empty() {
+        s.push_str("\n| instance | iteration | half-step | identity | lhs | rhs |\n|---|---|---|---|---|---|\n");
+        for m in r.mismatches.iter().take(20) {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} | {} | {} |",
+                m.trial, m.iter, m.half, m.identity, m.lhs, m.rhs
+            );
+        }
+    }
+    s
+}
+
+/// The plotly.js version from the banner of the bundled file.
+fn plotly_version(js: &str) -> String {
+    js.split("plotly.js v")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or("unknown")
+        .to_string()
+}
+
+/// The figures of a run, under the short names the chapters include them by.
+fn figures(trace: &Trace, d: Dims) -> Vec<(&'static str, plotly::Plot)> {
+    vec![
+        ("note", nmf_plot::note_figure(trace)),
+        ("theta", nmf_plot::theta_figure(trace)),
+        ("decrease", nmf_plot::decrease_split_figure(trace)),
+        ("residuals", nmf_plot::identity_residuals_figure(trace, d)),
+        ("kkt", nmf_plot::kkt_events_figure(trace)),
+    ]
+}
+
+/// Every `every`-th row of a trace, for drawing only. The events are dropped: the KKT figure
+/// places each event marker by the event's offset into the rows, which thinning would shift
+/// (the chapter lists the events in a table instead).
+fn thinned(trace: &Trace, every: usize) -> Trace {
+    if every <= 1 {
+        return trace.clone();
+    }
+    Trace {
+        solver: trace.solver.clone(),
+        rows: trace.rows.iter().step_by(every).cloned().collect(),
+        events: Vec::new(),
+    }
+}
+
+/// A figure as an HTML snippet for mdBook. mdbook-katex treats `$` as a math delimiter even
+/// inside raw HTML, so any `$` in the figure's JSON is written as the equivalent JSON escape.
+fn figure_snippet(plot: &plotly::Plot, id: &str) -> String {
+    let html = plot.to_inline_html(Some(id)).replace('$', "\\u0024");
+    format!("<div class=\"nmf-figure\">\n{html}\n</div>\n")
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+fn main() -> ExitCode {
+    match generate(&Args::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("nmf-book-gen: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn generate(args: &Args) -> Result<(), String> {
+    fs::create_dir_all(&args.out)
+        .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
+    fs::create_dir_all(&args.vendor)
+        .map_err(|e| format!("cannot create {}: {e}", args.vendor.display()))?;
+    let mut facts = Facts::default();
+    facts.add("default-seed-const", DEFAULT_SEED);
+    facts.add("long-iters-const", LONG_ITERS);
+    facts.add("long-plot-every", LONG_PLOT_EVERY);
+    facts.add(
+        "locked-entry",
+        format!("({}, {})", LOCKED_ENTRY.0 + 1, LOCKED_ENTRY.1 + 1),
+    );
+    // The smallest positive (subnormal) double, 2⁻¹⁰⁷⁴, and the smallest normal one.
+    facts.add("min-subnormal", sci(f64::from_bits(1)));
+    facts.add("min-normal", sci(f64::MIN_POSITIVE));
+
+    let mut all_hold = true;
+    for spec in runs() {
+        let t0 = Instant::now();
+        let o = spec.execute()?;
+        let secs = t0.elapsed().as_secs_f64();
+        eprintln!(
+            "nmf-book-gen: run {} ({} rows) in {secs:.2} s",
+            spec.name,
+            o.fit.trace.rows.len()
+        );
+        all_hold &= o.claims.iter().all(|v| v.holds);
+        let dir = &args.out;
+        write(
+            &dir.join(format!("{}-summary.md", spec.name)),
+            &summary_md(&spec, &o, secs),
+        )?;
+        write(
+            &dir.join(format!("{}-claims.md", spec.name)),
+            &claims_md(&o),
+        )?;
+        write(
+            &dir.join(format!("{}-events.md", spec.name)),
+            &events_md(&o, 15),
+        )?;
+        run_facts(&mut facts, spec.name, &o);
+        let t1 = Instant::now();
+        let shown = thinned(&o.fit.trace, spec.plot_every);
+        for (fig, plot) in figures(&shown, dims(&o.experiment)) {
+            let id = format!("fig-{}-{fig}", spec.name);
+            write(&dir.join(format!("{id}.md")), &figure_snippet(&plot, &id))?;
+        }
+        eprintln!(
+            "nmf-book-gen: figures of {} in {:.2} s",
+            spec.name,
+            t1.elapsed().as_secs_f64()
+        );
+    }
+
+    let t0 = Instant::now();
+    let params = exact_params();
+    let rep = exact::verify(params);
+    let secs = t0.elapsed().as_secs_f64();
+    eprintln!("nmf-book-gen: exact check in {secs:.2} s");
+    write(&args.out.join("exact.md"), &exact_md(&params, &rep, secs))?;
+    facts.add("exact-instances", rep.instances);
+    facts.add("exact-half-steps", rep.half_steps);
+    facts.add("exact-identities", rep.identities);
+    facts.add("exact-mismatches", rep.mismatches.len());
+    facts.add("exact-undefined", rep.undefined_steps);
+    facts.add("exact-trials", params.trials);
+    facts.add("exact-seed", params.seed);
+    facts.add("exact-steps", params.steps);
+    facts.add("exact-max-dim", params.max_dim);
+
+    let js = nmf_plot::plotly_js();
+    facts.add("plotly-js-version", plotly_version(js));
+    write(&args.vendor.join("plotly.min.js"), js)?;
+    facts.add("book-gen-version", env!("CARGO_PKG_VERSION"));
+    write(&args.out.join("facts.md"), &facts.0)?;
+
+    if !all_hold || !rep.ok() {
+        // The book is still written (it shows the failing rows), but the build must not pass.
+        return Err(
+            "a claim failed or an exact identity did not hold; see the generated tables".into(),
+        );
+    }
+    Ok(())
+}
