@@ -94,12 +94,12 @@ fn verdict(claim: &str, statement: &str, rows: &[Record], f: RowCheck<'_>) -> Ve
             continue;
         };
         checked += 1;
-        let usage = if value <= 0.0 && tol >= 0.0 {
-            value / tol.max(f64::MIN_POSITIVE)
-        } else if tol > 0.0 {
-            value / tol
-        } else {
-            f64::INFINITY
+        // A zero tolerance arises only when the row has nothing to compare (e.g. ΔV = 0, so
+        // σ = 0); then any positive amount is a violation and a non-positive one is not.
+        let usage = match (tol > 0.0, value > 0.0) {
+            (true, _) => value / tol,
+            (false, true) => f64::INFINITY,
+            (false, false) => 0.0,
         };
         let usage = if usage.is_nan() { f64::INFINITY } else { usage };
         if usage > 1.0 {
