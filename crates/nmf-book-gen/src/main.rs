@@ -42,19 +42,25 @@ struct Args {
 }
 
 /// Iterations of the long run (the note's experiment continued ten times as long).
+// ANCHOR: long_iters
 const LONG_ITERS: usize = 100_000;
+// ANCHOR_END: long_iters
 
 /// The long run's figures draw every this many rows (a figure of 10⁵ points per curve would
 /// weigh tens of megabytes); its claims and facts use every row.
 const LONG_PLOT_EVERY: usize = 10;
 
 /// The entry (0-based row, column) of the initial V that the `locked` run sets to exactly 0.
+// ANCHOR: locked_entry
 const LOCKED_ENTRY: (usize, usize) = (0, 0);
+// ANCHOR_END: locked_entry
 
 /// The exact check the book reports: the same as `nmf-lab verify-exact` with its defaults.
+// ANCHOR: exact_params
 fn exact_params() -> ExactParams {
     ExactParams::default()
 }
+// ANCHOR_END: exact_params
 
 /// A pinned run shown in the book.
 struct RunSpec {
@@ -93,6 +99,7 @@ impl RunSpec {
     }
 }
 
+// ANCHOR: runs
 fn runs() -> Vec<RunSpec> {
     let default = Experiment {
         seed: DEFAULT_SEED,
@@ -125,6 +132,7 @@ fn runs() -> Vec<RunSpec> {
         },
     ]
 }
+// ANCHOR_END: runs
 
 /// Values quoted in the prose, in mdBook's anchor format.
 #[derive(Default)]
@@ -144,8 +152,31 @@ fn sci(x: f64) -> String {
     format!("{x:.3e}")
 }
 
-fn opt_sci(x: Option<f64>) -> String {
-    x.map_or_else(|| "—".into(), sci)
+/// Four significant digits for prose: plain decimals from 10⁻³ to 10⁵, otherwise
+/// `m × 10ⁿ` with a Unicode superscript exponent (the text is read, not parsed).
+fn pretty(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return format!("{x}");
+    }
+    let s = sci(x);
+    let (mantissa, exp) = s.split_once('e').expect("`{:e}` output has an exponent");
+    let exp: i32 = exp.parse().expect("`{:e}` exponent is an integer");
+    if (-3..=4).contains(&exp) {
+        return format!("{x:.prec$}", prec = (3 - exp).max(0) as usize);
+    }
+    let sup: String = exp
+        .to_string()
+        .chars()
+        .map(|c| match c {
+            '-' => '⁻',
+            d => ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'][d as usize - '0' as usize],
+        })
+        .collect();
+    format!("{mantissa} × 10{sup}")
+}
+
+fn opt_pretty(x: Option<f64>) -> String {
+    x.map_or_else(|| "—".into(), pretty)
 }
 
 fn never(x: Option<usize>) -> String {
@@ -340,11 +371,11 @@ fn run_facts(f: &mut Facts, name: &str, o: &Outcome) {
     f.add(&p("iters"), e.params.max_iter);
     f.add(&p("rows"), t.rows.len());
     f.add(&p("stop"), &o.fit.stop);
-    f.add(&p("final-objective"), sci(o.fit.final_objective));
-    f.add(&p("final-kkt"), sci(o.fit.final_kkt));
+    f.add(&p("final-objective"), pretty(o.fit.final_objective));
+    f.add(&p("final-kkt"), pretty(o.fit.final_kkt));
     f.add(
         &p("first-kkt"),
-        t.rows.first().map_or("—".into(), |r| sci(r.kkt)),
+        t.rows.first().map_or("—".into(), |r| pretty(r.kkt)),
     );
     f.add(
         &p("claims-held"),
@@ -409,19 +440,19 @@ fn run_facts(f: &mut Facts, name: &str, o: &Outcome) {
     );
     f.add(
         &p("min-decrease-v"),
-        opt_sci(min_of(&defined(t, "decrease_v"))),
+        opt_pretty(min_of(&defined(t, "decrease_v"))),
     );
     f.add(
         &p("max-note-vtv-min"),
-        opt_sci(max_of(&defined(t, "note_vtv_min"))),
+        opt_pretty(max_of(&defined(t, "note_vtv_min"))),
     );
     f.add(
         &p("min-eig-vvt-min"),
-        opt_sci(min_of(&defined(t, "eig_vvt_min"))),
+        opt_pretty(min_of(&defined(t, "eig_vvt_min"))),
     );
     f.add(
         &p("min-eig-utu-min"),
-        opt_sci(min_of(&defined(t, "eig_utu_min"))),
+        opt_pretty(min_of(&defined(t, "eig_utu_min"))),
     );
     for col in ["k_ratio_v", "k_ratio_u"] {
         let v = defined(t, col);
@@ -448,14 +479,14 @@ fn run_facts(f: &mut Facts, name: &str, o: &Outcome) {
     }
     if let Some(last) = t.rows.last() {
         f.add(&p("last-iter"), last.iter);
-        f.add(&p("last-dv-sq"), sci(last.dv_sq));
-        f.add(&p("last-du-sq"), sci(last.du_sq));
-        f.add(&p("last-kkt"), sci(last.kkt));
-        f.add(&p("last-kkt-v"), sci(last.kkt_v));
-        f.add(&p("last-kkt-u"), sci(last.kkt_u));
-        f.add(&p("last-decrease-v"), sci(last.decrease_v));
-        f.add(&p("last-note-decrease-v"), sci(last.note_decrease_v));
-        f.add(&p("last-objective"), sci(last.objective));
+        f.add(&p("last-dv-sq"), pretty(last.dv_sq));
+        f.add(&p("last-du-sq"), pretty(last.du_sq));
+        f.add(&p("last-kkt"), pretty(last.kkt));
+        f.add(&p("last-kkt-v"), pretty(last.kkt_v));
+        f.add(&p("last-kkt-u"), pretty(last.kkt_u));
+        f.add(&p("last-decrease-v"), pretty(last.decrease_v));
+        f.add(&p("last-note-decrease-v"), pretty(last.note_decrease_v));
+        f.add(&p("last-objective"), pretty(last.objective));
         f.add(&p("last-subnormal"), last.subnormal_u + last.subnormal_v);
         f.add(&p("last-zeros"), last.zeros_u + last.zeros_v);
     }
@@ -464,7 +495,7 @@ fn run_facts(f: &mut Facts, name: &str, o: &Outcome) {
 /// Smallest positive entry, and counts of exact zeros and subnormal entries, of a factor.
 fn matrix_facts(f: &mut Facts, prefix: &str, a: &Array2<f64>) {
     let min_pos = a.iter().copied().filter(|x| *x > 0.0).reduce(f64::min);
-    f.add(&format!("{prefix}-min-positive"), opt_sci(min_pos));
+    f.add(&format!("{prefix}-min-positive"), opt_pretty(min_pos));
     f.add(
         &format!("{prefix}-zeros"),
         a.iter().filter(|x| **x == 0.0).count(),
@@ -578,8 +609,8 @@ fn generate(args: &Args) -> Result<(), String> {
         format!("({}, {})", LOCKED_ENTRY.0 + 1, LOCKED_ENTRY.1 + 1),
     );
     // The smallest positive (subnormal) double, 2⁻¹⁰⁷⁴, and the smallest normal one.
-    facts.add("min-subnormal", sci(f64::from_bits(1)));
-    facts.add("min-normal", sci(f64::MIN_POSITIVE));
+    facts.add("min-subnormal", pretty(f64::from_bits(1)));
+    facts.add("min-normal", pretty(f64::MIN_POSITIVE));
 
     let mut all_hold = true;
     for spec in runs() {
