@@ -33,3 +33,8 @@ bench-numpy:
 # Everything CI runs.
 ci:
     bash .ci/run
+
+# The book: install mdbook, mdbook-katex and KaTeX's CSS if missing, regenerate the evidence,
+# build into target/book and check its links (`just book --browser` adds the Chromium check).
+book *ARGS:
+    bash scripts/book.sh {{ARGS}}
