@@ -78,11 +78,13 @@ fn q(p: i64, d: i64) -> Q {
 }
 
 /// A random rational matrix with entries `p/q`, `p ∈ [lo, 9]`, `q ∈ [1, 4]`.
+// ANCHOR: random_rational
 pub fn random_rational(r: &mut ChaCha8Rng, rows: usize, cols: usize, lo: i64) -> Array2<Q> {
     Array2::from_shape_fn((rows, cols), |_| {
         q(r.random_range(lo..=9), r.random_range(1..=4))
     })
 }
+// ANCHOR_END: random_rational
 
 /// Convert to `f64` (nearest), for comparisons with the floating-point solver.
 pub fn to_f64(a: ArrayView2<Q>) -> Array2<f64> {
@@ -221,10 +223,12 @@ fn checked_half(
 }
 
 /// Round every entry to the nearest multiple of 2⁻⁶.
+// ANCHOR: round_dyadic
 pub fn round_dyadic(a: &Array2<Q>) -> Array2<Q> {
     let scale = Q::from_integer(BigInt::from(1u64 << 6));
     a.mapv(|x| (x * &scale).round() / &scale)
 }
+// ANCHOR_END: round_dyadic
 
 /// Run the exact check.
 pub fn verify(params: ExactParams) -> ExactReport {
