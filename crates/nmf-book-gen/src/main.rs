@@ -341,7 +341,7 @@ fn events_md(o: &Outcome, limit: usize) -> String {
                 format!("({}, {})", x.row, x.col),
             ),
             EventKind::NoteFormUndefined => (
-                "the note's square-root form is NaN",
+                "the note's square-root form is no longer finite",
                 "V".into(),
                 "—".into(),
                 "—".into(),
