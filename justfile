@@ -34,7 +34,7 @@ bench-numpy:
 ci:
     bash .ci/run
 
-# The book: install mdbook, mdbook-katex and KaTeX's CSS if missing, regenerate the evidence,
-# build into target/book and check its links (`just book --browser` adds the Chromium check).
+# Installs mdbook, mdbook-katex and KaTeX's CSS if missing (pinned); `just book --browser` adds the Chromium check.
+# The book: regenerate the evidence, build into target/book, check links; open target/book/index.html.
 book *ARGS:
     bash scripts/book.sh {{ARGS}}
