@@ -138,7 +138,7 @@ fn plot_of(panels: &[Panel], x: &Xs, layout: Layout) -> Plot {
 /// The note's figure done right: on a log scale over the iterations, the objective, the
 /// quadratic term ½‖U(ΔV)‖², the inner product ⟨∇g(V′), V − V′⟩ directly and in Lemma 2's
 /// ratio form, and the stable decrease, **next to** the note's own two quantities: its
-/// square-root form of Lemma 2 (`note_inner_v`, a gap where it is NaN) and its decrease as a
+/// square-root form of Lemma 2 (`note_inner_v`, a gap where it is not finite: NaN or ∞) and its decrease as a
 /// difference of objectives (`note_decrease_v`, which turns to round-off noise and goes ≤ 0;
 /// those rows get their own counted legend entry). Legend names quote the note's legend.
 pub fn note_figure(trace: &Trace) -> Plot {
@@ -168,7 +168,7 @@ pub fn note_figure(trace: &Trace) -> Plot {
                 Style::dash(DARK_BLUE),
             ),
             Series::new(
-                "Lemma 2, the note's √ form  (note: \"inner Product 2\"; gap = NaN)",
+                "Lemma 2, the note's √ form  (note: \"inner Product 2\"; gap = not finite)",
                 col(trace, "note_inner_v"),
                 Style::dot(ORANGE),
             ),
@@ -378,7 +378,7 @@ pub fn identity_residuals_figure(trace: &Trace, dims: Dims) -> Plot {
 
 /// Top: the KKT residual and its two parts on a log scale, with every event of the trace
 /// (an entry reached exactly 0: zero locking; an entry became subnormal: underflow; the
-/// note's square-root form became NaN) marked on the curve and by a dotted vertical line at
+/// note's square-root form stopped being finite) marked on the curve and by a dotted vertical line at
 /// its iteration. Bottom: how many entries of U and V are exactly 0 or subnormal.
 pub fn kkt_events_figure(trace: &Trace) -> Plot {
     let x = Xs::from_iters(trace.iters());
@@ -441,7 +441,7 @@ pub fn kkt_events_figure(trace: &Trace) -> Plot {
         ),
         (
             EventKind::NoteFormUndefined,
-            "event: the note's √ form of Lemma 2 became NaN",
+            "event: the note's √ form of Lemma 2 became NaN or ∞",
             MarkerSymbol::Star,
             ORANGE,
         ),

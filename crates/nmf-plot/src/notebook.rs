@@ -19,7 +19,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use nmf_core::Verdict;
+use nmf_core::{Event, EventKind, Verdict};
 use plotly::Plot;
 
 use crate::html::{escape, inline_figure, plotly_script_tags};
@@ -37,11 +37,16 @@ pub fn html(fragment: &str) {
 /// Load plotly.js into the notebook page (run once, in the first cell that draws). It sets
 /// `window.Plotly` even where an AMD loader such as require.js is present.
 pub fn init() {
-    html(&format!(
+    html(&init_html());
+}
+
+/// The HTML that [`init`] prints (without the evcxr markers).
+pub fn init_html() -> String {
+    format!(
         "{}<div style=\"color:#555\">plotly.js {} loaded (embedded, offline)</div>",
         plotly_script_tags(),
         plotly_version()
-    ));
+    )
 }
 
 /// The version of the embedded plotly.js, read from its banner.
@@ -120,4 +125,41 @@ pub fn claims_table_html(claims: &[Verdict]) -> String {
 /// Show the claims of a run as a table (see [`claims_table_html`]).
 pub fn show_claims(claims: &[Verdict]) {
     html(&claims_table_html(claims));
+}
+
+/// The events of a run as an HTML table: iteration, what happened, to how many entries of
+/// which factor, and where the first of them is (1-based row and column).
+pub fn events_table_html(events: &[Event]) -> String {
+    if events.is_empty() {
+        return "<p>No events: no entry reached 0 or underflowed, and the note's form stayed \
+defined.</p>"
+            .to_string();
+    }
+    let mut s = String::from(
+        "<table><thead><tr><th>iteration</th><th>event</th><th>entries</th><th>factor</th>\
+<th>first at (row, column)</th></tr></thead><tbody>",
+    );
+    for e in events {
+        let what = match e.kind {
+            EventKind::ZeroReached => "reached exactly 0 (zero locking)",
+            EventKind::Underflow => "became subnormal (underflow)",
+            EventKind::NoteFormUndefined => "the note's √ form of Lemma 2 became NaN or ∞",
+        };
+        let place = if e.row > 0 {
+            format!("({}, {})", e.row, e.col)
+        } else {
+            "–".to_string()
+        };
+        s.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            e.iter, what, e.count, e.factor, place
+        ));
+    }
+    s.push_str("</tbody></table>");
+    s
+}
+
+/// Show the events of a run as a table (see [`events_table_html`]).
+pub fn show_events(events: &[Event]) {
+    html(&events_table_html(events));
 }

@@ -86,7 +86,7 @@ fn note_figure_has_the_notes_quantities_and_ours_on_a_log_axis() {
             "½‖U(ΔV)‖²  (note: \"0.5||U(Vk-Vk1)||^2\")",
             "⟨∇g(V′), V − V′⟩ direct  (note: \"inner Product 1\")",
             "Lemma 2, ratio form (ours)",
-            "Lemma 2, the note's √ form  (note: \"inner Product 2\"; gap = NaN)",
+            "Lemma 2, the note's √ form  (note: \"inner Product 2\"; gap = not finite)",
             "g(V) − g(V′), stable form (ours)",
             "g(V) − g(V′) as f(V) − f(V′)  (note: \"g(Vk)-g(Vk1)\"; round-off)",
         ]
@@ -282,7 +282,7 @@ fn kkt_events_figure_marks_every_event_on_the_iteration_axis() {
             "entries of U subnormal",
             "event: an entry reached exactly 0 (zero locking): 1 time",
             "event: an entry became subnormal (underflow): 2 times",
-            "event: the note's √ form of Lemma 2 became NaN: 1 time",
+            "event: the note's √ form of Lemma 2 became NaN or ∞: 1 time",
         ]
     );
     assert_eq!(axis_type(&v, "yaxis"), "log");
@@ -461,4 +461,33 @@ fn claims_table_lists_every_claim() {
     let table = notebook::claims_table_html(&out.claims);
     assert_eq!(table.matches("<tr><td>").count(), out.claims.len());
     assert!(table.contains("<code>lemma1_v</code>"));
+}
+
+#[test]
+fn events_table_lists_every_event() {
+    let events = vec![
+        Event {
+            iter: 12,
+            kind: EventKind::ZeroReached,
+            factor: Which::U,
+            count: 2,
+            row: 3,
+            col: 4,
+        },
+        Event {
+            iter: 40,
+            kind: EventKind::NoteFormUndefined,
+            factor: Which::V,
+            count: 1,
+            row: 0,
+            col: 0,
+        },
+    ];
+    let t = notebook::events_table_html(&events);
+    assert_eq!(t.matches("<tr><td>").count(), 2);
+    assert!(t.contains(
+        "<td>12</td><td>reached exactly 0 (zero locking)</td><td>2</td><td>U</td><td>(3, 4)</td>"
+    ));
+    assert!(t.contains("<td>–</td>"), "no place for the note's NaN");
+    assert!(notebook::events_table_html(&[]).contains("No events"));
 }
