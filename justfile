@@ -38,3 +38,16 @@ ci:
 # The book: regenerate the evidence, build into target/book, check links; open target/book/index.html.
 book *ARGS:
     bash scripts/book.sh {{ARGS}}
+
+# Execute every notebook headless on the evcxr kernel, export HTML to target/notebooks/ (installs what is missing).
+notebooks *ARGS:
+    bash scripts/notebooks.sh {{ARGS}}
+
+# Headless Chromium, offline: a reproduce run's figures.html, the AMD self-test and the exported notebooks render.
+browser-check:
+    cargo run --release -q -p nmf-cli -- reproduce --iters 2000 --quiet --out target/browser-check/reproduce
+    cargo run --release -q -p nmf-plot --example amd_selftest -- target/browser-check/amd-selftest.html
+    bash scripts/browser-check.sh --min-figures 5 target/browser-check/reproduce/figures.html
+    bash scripts/browser-check.sh --require "AMD loader restored" --require "AMD registrations: 0" target/browser-check/amd-selftest.html
+    @test -e target/notebooks/01-the-note-reproduced.html || { echo "no exported notebooks: run 'just notebooks' first"; exit 1; }
+    bash scripts/browser-check.sh --min-figures 2 target/notebooks/*.html
