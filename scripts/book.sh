@@ -7,9 +7,10 @@
 #   2. regenerates the evidence: `nmf-book-gen` runs the pinned experiments through nmf-core
 #      and writes tables, quoted values and figures into book/src/generated, and plotly.js
 #      into book/vendor (all gitignored);
-#   3. builds the book (mdBook fails on a missing {{#include}}, KaTeX on a TeX error);
+#   3. builds the book, failing on a missing {{#include}} file or anchor
+#      (scripts/book_includes.py, and mdBook's log) and on a TeX error (mdbook-katex's log);
 #   4. checks every internal link and that the HTML loads nothing from the network
-#      (scripts/book_links.py);
+#      (scripts/book_links.py), and that no TeX source is left in any page;
 #   5. with --browser (as in CI), opens chapters in headless Chromium and checks that the
 #      figures and the math rendered and that no request left the machine (scripts/book_check.py).
 #
@@ -100,14 +101,23 @@ cargo run --release --locked -q -p nmf-book-gen -- --out book/src/generated --ve
 gen_done=$(date +%s)
 
 # --- 3. build -------------------------------------------------------------------------------
+# mdBook 0.5 only logs an unreadable include (and silently drops a missing anchor), and
+# mdbook-katex only warns on a TeX error: check the includes first and fail on either log line.
+python3 scripts/book_includes.py book/src
 echo "== building the book into target/book"
 rm -rf target/book
-mdbook build book
+mkdir -p target
+mdbook build book 2>&1 | tee target/book-build.log
+if grep -E "ERROR|Rendering failed" target/book-build.log >/dev/null; then
+  echo "book.sh: mdBook reported an error (see above, or target/book-build.log)" >&2
+  exit 1
+fi
 build_done=$(date +%s)
 
 # --- 4. links and network references --------------------------------------------------------
-echo "== checking links"
+echo "== checking links, and that no TeX source is left in any page"
 python3 scripts/book_links.py target/book
+python3 scripts/book_check.py target/book --static
 
 # --- 5. browser -----------------------------------------------------------------------------
 if [[ "$browser" == 1 ]]; then

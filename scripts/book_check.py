@@ -14,10 +14,12 @@ For each chapter page that holds a figure (or the pages named with --page):
      background services (component update, network time, sign-in) still try to phone home
      despite the flags below; they are told apart by their initiator ("not an origin"),
      reported, and go nowhere: the proxy is a closed local port and no host name resolves.
+Before that (and alone with --static, which needs no browser) every page of the book is
+scanned as built for TeX source left outside the KaTeX markup.
 Chromium runs with --headless --no-sandbox --disable-gpu --disable-background-networking
 --disable-component-update --disable-sync --no-first-run and a fresh --user-data-dir.
 
-Usage: book_check.py BOOK_DIR [--page NAME.html]... [--screenshot DIR]
+Usage: book_check.py BOOK_DIR [--static] [--page NAME.html]... [--screenshot DIR]
 Exit status: 0 all checks passed, 1 a check failed, 2 usage or environment error.
 """
 
@@ -188,6 +190,26 @@ def check_page(chromium, page, args):
     return problems
 
 
+def static_pass(book):
+    """Every page as built (the math is typeset at build time, so the HTML is what the reader
+    sees): no TeX source left outside the KaTeX markup and code listings. True if one is."""
+    failed = False
+    pages = sorted(book.rglob("*.html"))
+    for html_file in pages:
+        scan = VisibleText()
+        scan.feed(html_file.read_text(encoding="utf-8", errors="replace"))
+        visible = " ".join(scan.chunks)
+        left = sorted(set(m.group(0) for m in RAW_TEX.finditer(visible))
+                      | set(m.group(0) for m in INLINE_PAIR.finditer(visible)))
+        if left:
+            print(f"book_check: FAIL {html_file.name}: TeX source in the text: {left[:10]}",
+                  file=sys.stderr)
+            failed = True
+    print(f"book_check: static pass over {len(pages)} pages: "
+          f"{'TeX source found' if failed else 'no TeX source left in the text'}")
+    return failed
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("book", type=Path)
@@ -196,7 +218,11 @@ def main():
     ap.add_argument("--screenshot", metavar="DIR", help="save a PNG of each page here")
     ap.add_argument("--budget-ms", type=int, default=15000, help="virtual time budget")
     ap.add_argument("--timeout", type=int, default=300, help="seconds per Chromium run")
+    ap.add_argument("--static", action="store_true",
+                    help="only the static pass over every page (no browser)")
     args = ap.parse_args()
+    if args.static:
+        return 1 if static_pass(args.book) else 0
     chromium = chromium_path()
     if not chromium:
         print("book_check: no chromium on PATH (apt-get install -y chromium)", file=sys.stderr)
@@ -213,20 +239,7 @@ def main():
     if not pages:
         print("book_check: no page with a figure to check", file=sys.stderr)
         return 1
-    failed = False
-    # Static pass over every page (the math is typeset at build time, so the HTML as built is
-    # what the reader sees): no TeX source left outside the KaTeX markup and code listings.
-    for html_file in sorted(args.book.rglob("*.html")):
-        scan = VisibleText()
-        scan.feed(html_file.read_text(encoding="utf-8", errors="replace"))
-        visible = " ".join(scan.chunks)
-        left = sorted(set(m.group(0) for m in RAW_TEX.finditer(visible))
-                      | set(m.group(0) for m in INLINE_PAIR.finditer(visible)))
-        if left:
-            print(f"book_check: FAIL {html_file.name}: TeX source in the text: {left[:10]}",
-                  file=sys.stderr)
-            failed = True
-    print(f"book_check: static pass over {len(list(args.book.rglob('*.html')))} pages done")
+    failed = static_pass(args.book)
     for page in pages:
         if not page.is_file():
             print(f"book_check: FAIL {page}: no such page", file=sys.stderr)
