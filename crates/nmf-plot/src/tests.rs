@@ -150,12 +150,21 @@ fn theta_figure_has_bands_and_the_notes_vtv_bound_on_log_axes() {
     assert_eq!(trace_named(&v, "θ_U")["yaxis"], "y2");
     // The note's VᵀV minimum is 0 up to round-off (n = 8 > k = 5): whatever is exactly 0 or
     // negative is not silently dropped but counted in its own legend entry.
+    // On this trace it comes out exactly 0 in every row.
     let vtv = trace().column("note_vtv_min").unwrap();
     let non_positive = vtv.iter().flatten().filter(|x| **x <= 0.0).count();
-    if non_positive > 0 {
-        let companion = trace_named(&v, "the note's σ_min(VᵀV), n×n (bounds nothing): ");
-        assert_eq!(companion["x"].as_array().unwrap().len(), non_positive);
-    }
+    assert_eq!(non_positive, ITERS, "σ_min(VᵀV) is 0 here (n = 8 > k = 5)");
+    let companion = trace_named(&v, "the note's σ_min(VᵀV), n×n (bounds nothing): ");
+    assert!(companion["name"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("= 0 at {ITERS} iterations, drawn at 1e-4")));
+    assert_eq!(companion["x"].as_array().unwrap().len(), ITERS);
+    assert!(companion["y"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|y| y.as_f64() == Some(1e-4)));
     assert_hover(&v);
 }
 
@@ -224,9 +233,12 @@ fn identity_residuals_figure_uses_the_claims_residuals_in_eps_units() {
         .iter()
         .filter(|r| lemma1_row(r, DIMS, Half::V).0 == 0.0)
         .count();
+    let companion = "Lemma 1 (V): |residual| / (ε σ_v): = 0 at";
     if zeros > 0 {
-        let c = trace_named(&v, "Lemma 1 (V): |residual| / (ε σ_v): = 0 at");
+        let c = trace_named(&v, companion);
         assert_eq!(c["x"].as_array().unwrap().len(), zeros);
+    } else {
+        assert!(!names(&v).iter().any(|n| n.starts_with(companion)));
     }
     assert_hover(&v);
 }
@@ -490,4 +502,21 @@ fn events_table_lists_every_event() {
     ));
     assert!(t.contains("<td>–</td>"), "no place for the note's NaN");
     assert!(notebook::events_table_html(&[]).contains("No events"));
+}
+
+#[test]
+fn an_irregular_iteration_axis_is_written_out() {
+    let mut t = trace().clone();
+    t.rows = t.rows.iter().step_by(3).cloned().collect();
+    let v = json(&note_figure(&t));
+    let first = &v["data"][0];
+    assert!(first.get("x0").is_none());
+    let xs: Vec<f64> = first["x"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    assert_eq!(&xs[..4], [0.0, 3.0, 6.0, 9.0]);
+    assert_eq!(xs.len(), first["y"].as_array().unwrap().len());
 }
