@@ -109,6 +109,20 @@ else
 fi
 [ -f "${notebooks[0]}" ] || { echo "notebooks: no notebooks found" >&2; exit 1; }
 
+# Notebooks are committed without outputs (small diffs; outputs are rebuilt here).
+python3 - "${notebooks[@]}" <<'PY'
+import json, sys
+bad = []
+for path in sys.argv[1:]:
+    nb = json.load(open(path))
+    if any(c["cell_type"] == "code" and (c.get("outputs") or c.get("execution_count"))
+           for c in nb["cells"]):
+        bad.append(path)
+if bad:
+    sys.exit("notebooks: outputs are committed in " + ", ".join(bad) +
+             "; clear them: jupyter nbconvert --clear-output --inplace " + " ".join(bad))
+PY
+
 total_start=$(date +%s)
 summary=()
 for nb in "${notebooks[@]}"; do
