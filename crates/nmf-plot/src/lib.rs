@@ -425,7 +425,6 @@ pub fn kkt_events_figure(trace: &Trace) -> Plot {
     let floor = top.floor();
     let mut plot = plot_of(&[top, bottom], &x, Layout::new());
     let mut shapes = Vec::new();
-    let first = trace.rows.first().map_or(0, |r| r.iter);
     for (kind, name, symbol, color) in [
         (
             EventKind::ZeroReached,
@@ -452,9 +451,12 @@ pub fn kkt_events_figure(trace: &Trace) -> Plot {
         }
         let (mut xs, mut ys, mut text) = (Vec::new(), Vec::new(), Vec::new());
         for e in events {
-            let at = e
-                .iter
-                .checked_sub(first)
+            // Rows may be thinned (every 10th, say): place the marker at the last recorded row
+            // at or before the event's iteration, found by its `iter`, not by position.
+            let at = trace
+                .rows
+                .partition_point(|r| r.iter <= e.iter)
+                .checked_sub(1)
                 .and_then(|i| kkt.get(i).copied().flatten())
                 .filter(|v| *v > 0.0);
             xs.push(e.iter as f64);

@@ -520,3 +520,34 @@ fn an_irregular_iteration_axis_is_written_out() {
     assert_eq!(&xs[..4], [0.0, 3.0, 6.0, 9.0]);
     assert_eq!(xs.len(), first["y"].as_array().unwrap().len());
 }
+
+#[test]
+fn kkt_event_markers_follow_iterations_on_a_thinned_trace() {
+    // Keep every 10th row: an event's marker must sit at the KKT value of the last kept row at
+    // or before its iteration, not at the row with the event's index.
+    let out = nmf_core::Experiment::note(nmf_core::experiment::DEFAULT_SEED, 3000)
+        .run()
+        .unwrap();
+    let mut t = out.fit.trace.clone();
+    let ev = t
+        .events
+        .iter()
+        .find(|e| e.kind == nmf_core::EventKind::Underflow)
+        .cloned()
+        .expect("an underflow by 3000");
+    t.rows.retain(|r| r.iter % 10 == 0);
+    let want = t.rows.iter().rev().find(|r| r.iter <= ev.iter).unwrap().kkt;
+    let json: serde_json::Value = serde_json::from_str(&kkt_events_figure(&t).to_json()).unwrap();
+    let marker = json["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"].as_str().is_some_and(|n| n.contains("underflow")))
+        .expect("an underflow marker trace");
+    let xs = marker["x"].as_array().unwrap();
+    let i = xs
+        .iter()
+        .position(|x| x.as_f64() == Some(ev.iter as f64))
+        .unwrap();
+    assert_eq!(marker["y"][i].as_f64(), Some(want));
+}
