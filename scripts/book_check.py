@@ -34,20 +34,9 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-default-apps",
-    "--disable-extensions",
-    # Belt and braces: should anything try, it reaches a closed local port and no name resolves.
-    "--proxy-server=http://127.0.0.1:9",
-    "--host-resolver-rules=MAP * ~NOTFOUND",
-]
+# The same Chromium flags as the shared figure check (offline: closed proxy, no name resolves).
+sys.path.insert(0, str(HERE))
+from browser_check import CHROMIUM_FLAGS as FLAGS  # noqa: E402
 LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:", "chrome:", "chrome-untrusted:")
 # TeX that must not survive into the visible text of a page.
 RAW_TEX = re.compile(
