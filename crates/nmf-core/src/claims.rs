@@ -86,10 +86,19 @@ pub struct Verdict {
 type RowCheck<'a> = Box<dyn Fn(&Record) -> Option<(f64, f64)> + 'a>;
 
 fn verdict(claim: &str, statement: &str, rows: &[Record], f: RowCheck<'_>) -> Verdict {
+    verdict_of(claim, statement, rows.iter().map(|r| (r.iter, f(r))))
+}
+
+/// The verdict over `(iteration, Some((value, tol)) | None)` items; `None` is a skipped row.
+fn verdict_of(
+    claim: &str,
+    statement: &str,
+    items: impl Iterator<Item = (usize, Option<(f64, f64)>)>,
+) -> Verdict {
     let (mut checked, mut skipped, mut violations) = (0, 0, 0);
     let mut worst: Option<Worst> = None;
-    for r in rows {
-        let Some((value, tol)) = f(r) else {
+    for (iter, check) in items {
+        let Some((value, tol)) = check else {
             skipped += 1;
             continue;
         };
@@ -107,7 +116,7 @@ fn verdict(claim: &str, statement: &str, rows: &[Record], f: RowCheck<'_>) -> Ve
         }
         if worst.as_ref().is_none_or(|w| usage > w.usage) {
             worst = Some(Worst {
-                iter: r.iter,
+                iter,
                 value,
                 tol,
                 usage,
@@ -261,24 +270,18 @@ pub fn k_ratio_bounds(rows: &[Record], d: Dims, half: Half) -> Verdict {
 // ANCHOR: objective_non_increasing
 pub fn objective_non_increasing(rows: &[Record], d: Dims) -> Verdict {
     let g = gamma(d.m * d.n + d.k * (d.m + d.n) + 4);
-    let pairs: Vec<Record> = rows
-        .windows(2)
-        .map(|w| {
-            // Carry the pair in a record: objective = increase, objective_scale = summed scale.
-            let mut r = w[1].clone();
-            r.objective = w[1].objective - w[0].objective;
-            r.objective_scale = w[0].objective_scale + w[1].objective_scale;
-            r
-        })
-        .collect();
-    verdict(
+    verdict_of(
         "objective_non_increasing",
         "f(U_{k+1}, V_{k+1}) ≤ f(U_k, V_k)",
-        &pairs,
-        Box::new(move |r| Some((r.objective, g * r.objective_scale))),
+        rows.windows(2).map(|w| {
+            let increase = w[1].objective - w[0].objective;
+            (
+                w[1].iter,
+                Some((increase, g * (w[0].objective_scale + w[1].objective_scale))),
+            )
+        }),
     )
 }
-// ANCHOR_END: objective_non_increasing
 
 /// Which half-step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -84,9 +84,14 @@ fn finite(x: f64) -> Option<f64> {
 /// Diagnostics of one half-step. `note` also evaluates the note's square-root form.
 pub fn half_step(h: &HalfStep, note: bool) -> HalfDiag {
     let delta = &h.new - &h.old;
-    let x_old: Array2<f64> = match &h.mu {
-        Some(mu) => mu.denom.clone(),
-        None => h.gram.dot(&h.old),
+    // MU already formed X V as its denominator; other solvers pay one k×k·k×N product.
+    let x_old_formed;
+    let x_old: &Array2<f64> = match &h.mu {
+        Some(mu) => &mu.denom,
+        None => {
+            x_old_formed = h.gram.dot(&h.old);
+            &x_old_formed
+        }
     };
     let x_delta = h.gram.dot(&delta);
     let x_new = h.gram.dot(&h.new);
@@ -118,12 +123,12 @@ pub fn half_step(h: &HalfStep, note: bool) -> HalfDiag {
     let mut scale = 0.0;
     Zip::from(&delta)
         .and(&h.cross)
-        .and(&x_old)
+        .and(x_old)
         .and(&x_new)
         .for_each(|d, a, xo, xn| {
             scale += d.abs() * (a.abs() + xo.abs() + xn.abs());
         });
-    let grad_old = &x_old - &h.cross;
+    let grad_old = x_old - &h.cross;
     let grad_new = &x_new - &h.cross;
     let note_inner = if note {
         finite(note_inner(h.gram.view(), h.old.view(), h.new.view()))
