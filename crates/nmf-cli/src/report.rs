@@ -31,7 +31,7 @@ pub fn claims_table(o: &Outcome) -> String {
                 w.iter.to_string(),
                 format!("{:.3e}", w.value),
                 format!("{:.3e}", w.tol),
-                format!("{:.3}", w.usage),
+                w.usage_display(),
             ),
             None => ("-".into(), "-".into(), "-".into(), "-".into()),
         };

@@ -69,6 +69,18 @@ pub struct Worst {
     pub usage: f64,
 }
 
+impl Worst {
+    /// [`usage`](Self::usage) for a report: fixed point while it is readable (|u| < 10³),
+    /// scientific beyond (a bound met with a wide margin gives usages like −1.7·10¹²).
+    pub fn usage_display(&self) -> String {
+        if self.usage.abs() < 1e3 {
+            format!("{:.3}", self.usage)
+        } else {
+            format!("{:.2e}", self.usage)
+        }
+    }
+}
+
 /// The result of checking one claim over a trace.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
@@ -282,6 +294,7 @@ pub fn objective_non_increasing(rows: &[Record], d: Dims) -> Verdict {
         }),
     )
 }
+// ANCHOR_END: objective_non_increasing
 
 /// Which half-step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -442,5 +455,19 @@ mod tests {
         t.rows[4].theta_v = None;
         let v = theta_bounds(&t.rows, d, Half::V);
         assert_eq!((v.checked, v.skipped), (199, 1));
+    }
+
+    #[test]
+    fn usage_is_fixed_point_when_readable_and_scientific_beyond() {
+        let w = |usage| Worst {
+            iter: 0,
+            value: 0.0,
+            tol: 1.0,
+            usage,
+        };
+        assert_eq!(w(0.0025).usage_display(), "0.003");
+        assert_eq!(w(-999.0).usage_display(), "-999.000");
+        assert_eq!(w(-1.702e12).usage_display(), "-1.70e12");
+        assert_eq!(w(f64::INFINITY).usage_display(), "inf");
     }
 }
