@@ -8,7 +8,7 @@
 #      and writes tables, quoted values and figures into book/src/generated, and plotly.js
 #      into book/vendor (all gitignored);
 #   3. builds the book, failing on a missing {{#include}} file or anchor
-#      (scripts/book_includes.py, and mdBook's log) and on a TeX error (mdbook-katex's log);
+#      (`nmf-book-gen --check-includes`, and mdBook's log) and on a TeX error (mdbook-katex's log);
 #   4. checks every internal link and that the HTML loads nothing from the network
 #      (scripts/book_links.py), and that no TeX source is left in any page;
 #   5. with --browser (as in CI), opens chapters in headless Chromium and checks that the
@@ -103,7 +103,7 @@ gen_done=$(date +%s)
 # --- 3. build -------------------------------------------------------------------------------
 # mdBook 0.5 only logs an unreadable include (and silently drops a missing anchor), and
 # mdbook-katex only warns on a TeX error: check the includes first and fail on either log line.
-python3 scripts/book_includes.py book/src
+cargo run --release --locked -q -p nmf-book-gen -- --check-includes book/src
 echo "== building the book into target/book"
 rm -rf target/book
 mkdir -p target

@@ -22,6 +22,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
+
+mod includes;
 use nmf_core::exact::{self, ExactParams, ExactReport};
 use nmf_core::experiment::DEFAULT_SEED;
 use nmf_core::ndarray::Array2;
@@ -39,6 +41,10 @@ struct Args {
     /// Directory for plotly.min.js (referenced by book.toml's `additional-js`).
     #[arg(long, default_value = "book/vendor")]
     vendor: PathBuf,
+    /// Generate nothing: check that every `{{#include}}` of the book under this source
+    /// directory resolves (file, anchor, line range), and exit non-zero if one does not.
+    #[arg(long, value_name = "SRC")]
+    check_includes: Option<PathBuf>,
 }
 
 /// Iterations of the long run (the note's experiment continued ten times as long).
@@ -294,7 +300,7 @@ fn claims_md(o: &Outcome) -> String {
                 w.iter.to_string(),
                 sci(w.value),
                 sci(w.tol),
-                format!("{:.3}", w.usage),
+                w.usage_display(),
             ),
             None => ("—".into(), "—".into(), "—".into(), "—".into()),
         };
@@ -586,8 +592,37 @@ fn write(path: &Path, text: &str) -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
-    match generate(&Args::parse()) {
+    let args = Args::parse();
+    if let Some(src) = &args.check_includes {
+        return check_includes(src);
+    }
+    match generate(&args) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("nmf-book-gen: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn check_includes(src: &Path) -> ExitCode {
+    match includes::check_book(src, false) {
+        Ok(r) => {
+            for p in &r.problems {
+                eprintln!("nmf-book-gen: include FAIL {p}");
+            }
+            println!(
+                "nmf-book-gen: {} chapters, {} includes checked, {} problem(s)",
+                r.chapters,
+                r.includes,
+                r.problems.len()
+            );
+            if r.problems.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
         Err(e) => {
             eprintln!("nmf-book-gen: {e}");
             ExitCode::FAILURE
