@@ -1,6 +1,6 @@
 //! `nmf-book-gen`: writes the evidence the book shows, from the project's own code, when the book
 //! is built (`scripts/book.sh`). Nothing here computes a formula of the proof: every number is a
-//! field of an [`Outcome`], a [`Verdict`] or an [`ExactReport`] made by `nmf-core`, or a count or
+//! field of an [`Outcome`], a [`Verdict`](nmf_core::claims::Verdict) or an [`ExactReport`] made by `nmf-core`, or a count or
 //! extreme over a trace column; every figure comes from `nmf-plot`. This file only runs pinned
 //! experiments and formats what they return as markdown and HTML snippets.
 //!

@@ -50,6 +50,11 @@ pub fn frob_inner<T: Scalar>(a: ArrayView2<T>, b: ArrayView2<T>) -> T {
     s
 }
 
+// Each sum over the k×N entries below is written as a `*_term` for one entry plus its
+// accumulation in storage order. The `f64` diagnostics ([`crate::diagnostics::half_step`]) add
+// the same terms in the same order in one fused pass, so both paths give the same bits and the
+// formula is still written once.
+
 /// The multiplicative update of one half-step, given its denominator `D = X V`:
 /// $$R = A \oslash D,\qquad V' = V \circ R .$$
 /// Returns `(R, V')`, or the 0-based `(row, col)` of the first zero entry of `D`, where MU is
@@ -93,9 +98,15 @@ pub fn inner_direct<T: Scalar>(
 ) -> T {
     let mut s = T::zero();
     Zip::from(cross).and(x_new).and(delta).for_each(|a, xn, d| {
-        s = s.clone() + (a.clone() - xn.clone()) * d.clone();
+        s = s.clone() + inner_direct_term(a, xn, d);
     });
     s
+}
+
+/// One entry of [`inner_direct`]: $(A - XV')_{zi}\,\Delta V_{zi}$.
+#[inline]
+pub fn inner_direct_term<T: Scalar>(a: &T, xn: &T, d: &T) -> T {
+    (a.clone() - xn.clone()) * d.clone()
 }
 // ANCHOR_END: inner_direct
 
@@ -105,18 +116,18 @@ pub fn inner_direct<T: Scalar>(
 ///   = \tfrac12 \sum_i \sum_{z\ne j} X_{zj}\, v_{zi} v_{ji}\, (r_{zi} - r_{ji})^2 \;\ge 0 .$$
 /// Proof: $A = (XV)\circ R$; substitute into $\langle A - XV', V'-V\rangle$ column by column,
 /// expand and symmetrise over $(z, j)$; the diagonal terms cancel (Lee & Seung's
-/// $K - X \succeq 0$ argument). The full double sum is taken, so a computed `X` that is not
-/// bit-for-bit symmetric is used as it is.
+/// $K - X \succeq 0$ argument). The full double sum over ordered pairs is taken, so a computed
+/// `X` that is not bit-for-bit symmetric is used as it is. The column sum
+/// $c_{zj} = \sum_i v_{zi} v_{ji} (r_{zi} - r_{ji})^2$ is symmetric in $(z, j)$ also in floating
+/// point (the product commutes, and $r_{ji} - r_{zi} = -(r_{zi} - r_{ji})$ exactly), so it is
+/// formed once per unordered pair: half the work, the same bits.
 // ANCHOR: inner_closed
 pub fn inner_closed<T: Scalar>(gram: ArrayView2<T>, old: ArrayView2<T>, ratio: ArrayView2<T>) -> T {
     let k = old.nrows();
-    let mut s = T::zero();
-    // Pairs (z, j) outside, the columns i inside: rows are contiguous in standard layout.
+    // c[[z, j]] for z < j; the columns i inside: rows are contiguous in standard layout.
+    let mut c = Array2::from_elem((k, k), T::zero());
     for z in 0..k {
-        for j in 0..k {
-            if j == z {
-                continue;
-            }
+        for j in z + 1..k {
             let mut col_sum = T::zero();
             Zip::from(old.row(z))
                 .and(old.row(j))
@@ -126,7 +137,15 @@ pub fn inner_closed<T: Scalar>(gram: ArrayView2<T>, old: ArrayView2<T>, ratio: A
                     let dr = rz.clone() - rj.clone();
                     col_sum = col_sum.clone() + vz.clone() * vj.clone() * dr.clone() * dr;
                 });
-            s = s + gram[[z, j]].clone() * col_sum;
+            c[[z, j]] = col_sum;
+        }
+    }
+    let mut s = T::zero();
+    for z in 0..k {
+        for j in 0..k {
+            if j != z {
+                s = s + gram[[z, j]].clone() * c[[z.min(j), z.max(j)]].clone();
+            }
         }
     }
     half::<T>() * s
@@ -150,9 +169,16 @@ pub fn decrease_stable<T: Scalar>(
         .and(x_delta)
         .and(delta)
         .for_each(|a, xo, xd, d| {
-            s = s.clone() + d.clone() * (a.clone() - xo.clone() - h.clone() * xd.clone());
+            s = s.clone() + decrease_stable_term(a, xo, xd, d, &h);
         });
     s
+}
+
+/// One entry of [`decrease_stable`], given `half` $=\tfrac12$:
+/// $\Delta V_{zi}\,\big(A - XV - \tfrac12 X\Delta V\big)_{zi}$.
+#[inline]
+pub fn decrease_stable_term<T: Scalar>(a: &T, xo: &T, xd: &T, d: &T, half: &T) -> T {
+    d.clone() * (a.clone() - xo.clone() - half.clone() * xd.clone())
 }
 // ANCHOR_END: decrease_stable
 
@@ -165,13 +191,20 @@ pub fn decrease_stable<T: Scalar>(
 pub fn k_norm_sq<T: Scalar>(x_old: ArrayView2<T>, old: ArrayView2<T>, delta: ArrayView2<T>) -> T {
     let mut s = T::zero();
     Zip::from(x_old).and(old).and(delta).for_each(|d, v, dv| {
-        if *v != T::zero() {
-            // D·(ΔV/V)·ΔV rather than (D/V)·ΔV²: |ΔV/V| ≤ max(1, r) stays moderate, while D/V
-            // overflows once an entry of V is subnormal.
-            s = s.clone() + d.clone() * (dv.clone() / v.clone()) * dv.clone();
+        if let Some(t) = k_norm_sq_term(d, v, dv) {
+            s = s.clone() + t;
         }
     });
     s
+}
+
+/// One entry of [`k_norm_sq`]: $D_{zi}\,(\Delta V_{zi}/V_{zi})\,\Delta V_{zi}$, or `None` where
+/// $V_{zi} = 0$ (then $\Delta V_{zi} = 0$ and the entry contributes nothing).
+#[inline]
+pub fn k_norm_sq_term<T: Scalar>(d: &T, v: &T, dv: &T) -> Option<T> {
+    // D·(ΔV/V)·ΔV rather than (D/V)·ΔV²: |ΔV/V| ≤ max(1, r) stays moderate, while D/V
+    // overflows once an entry of V is subnormal.
+    (*v != T::zero()).then(|| d.clone() * (dv.clone() / v.clone()) * dv.clone())
 }
 // ANCHOR_END: k_norm_sq
 

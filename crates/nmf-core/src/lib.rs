@@ -14,7 +14,7 @@
 //!
 //! Module map: [`problem`] (validated input), [`init`] (seeded draws), [`solver`] (the
 //! [`Solver`] trait and [`Mu`]), [`formulas`] (the proof's formulas, generic over the scalar),
-//! [`diagnostics`] and [`spectral`] (per-half-step quantities), [`run`] (the driver),
+//! [`diagnostics`] and [`spectral`] (per-half-step quantities), [`run`](mod@run) (the driver),
 //! [`trace`] (records, events, stop reasons), [`claims`], [`exact`], [`io`], [`experiment`].
 
 pub mod claims;
