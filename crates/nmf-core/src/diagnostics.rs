@@ -103,11 +103,12 @@ struct Sums {
     kkt_new_sq: f64,
 }
 
-/// Every k×N sum of [`half_step`] in **one pass** over the entries, in storage order (row-major
-/// for the standard-layout arrays the solvers hand back). Each accumulator receives the same
-/// terms ([`formulas::inner_direct_term`], [`formulas::decrease_stable_term`], …) in the same
-/// order as the separate reference sums of [`crate::formulas`], so the result is bit-for-bit
-/// theirs (a test checks it); fusing reads each array once instead of once per sum, and the
+/// Every k×N sum of [`half_step`] in **one pass** over the entries, in logical row-major order:
+/// the order in which `Zip` visits the standard-layout arrays the solvers hand back. Each
+/// accumulator receives the same terms ([`formulas::inner_direct_term`],
+/// [`formulas::decrease_stable_term`], …) in the same order as the separate reference sums of
+/// [`crate::formulas`] do on those arrays, so the result is bit-for-bit theirs (a test checks
+/// it); fusing reads each array once instead of once per sum, and the
 /// eight independent accumulation chains overlap instead of running one after another.
 fn fused_sums(
     cross: ArrayView2<f64>,
