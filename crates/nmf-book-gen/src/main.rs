@@ -566,9 +566,8 @@ fn figures(trace: &Trace, d: Dims) -> Vec<(&'static str, plotly::Plot)> {
     ]
 }
 
-/// Every `every`-th row of a trace, for drawing only. The events are dropped: the KKT figure
-/// places each event marker by the event's offset into the rows, which thinning would shift
-/// (the chapter lists the events in a table instead).
+/// Every `every`-th row of a trace, for drawing only. The events are kept: the KKT figure
+/// places each marker at its event's iteration, not at a row offset, so thinning moves none.
 fn thinned(trace: &Trace, every: usize) -> Trace {
     if every <= 1 {
         return trace.clone();
@@ -576,7 +575,7 @@ fn thinned(trace: &Trace, every: usize) -> Trace {
     Trace {
         solver: trace.solver.clone(),
         rows: trace.rows.iter().step_by(every).cloned().collect(),
-        events: Vec::new(),
+        events: trace.events.clone(),
     }
 }
 
