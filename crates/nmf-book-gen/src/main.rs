@@ -429,14 +429,17 @@ fn run_facts(f: &mut Facts, name: &str, o: &Outcome) {
     // computing it say otherwise?
     f.add(
         &p("note-decrease-nonpos"),
-        t.rows.iter().filter(|r| r.note_decrease_v <= 0.0).count(),
+        t.rows
+            .iter()
+            .filter(|r| r.note_decrease_v.is_some_and(|d| d <= 0.0))
+            .count(),
     );
     f.add(
         &p("first-note-decrease-nonpos"),
         never(
             t.rows
                 .iter()
-                .find(|r| r.note_decrease_v <= 0.0)
+                .find(|r| r.note_decrease_v.is_some_and(|d| d <= 0.0))
                 .map(|r| r.iter),
         ),
     );
@@ -491,7 +494,7 @@ fn run_facts(f: &mut Facts, name: &str, o: &Outcome) {
         f.add(&p("last-kkt-v"), pretty(last.kkt_v));
         f.add(&p("last-kkt-u"), pretty(last.kkt_u));
         f.add(&p("last-decrease-v"), pretty(last.decrease_v));
-        f.add(&p("last-note-decrease-v"), pretty(last.note_decrease_v));
+        f.add(&p("last-note-decrease-v"), opt_pretty(last.note_decrease_v));
         f.add(&p("last-objective"), pretty(last.objective));
         f.add(&p("last-subnormal"), last.subnormal_u + last.subnormal_v);
         f.add(&p("last-zeros"), last.zeros_u + last.zeros_v);

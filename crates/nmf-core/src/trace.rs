@@ -41,8 +41,9 @@ pub struct Record {
     pub kkt: f64,
     /// The note's square-root form of Lemma 2 (`None` where it is NaN).
     pub note_inner_v: Option<f64>,
-    /// The note's decrease: a difference of two objective values (round-off once small).
-    pub note_decrease_v: f64,
+    /// The note's decrease: a difference of two objective values (round-off once small;
+    /// `None` when the note's columns are not computed).
+    pub note_decrease_v: Option<f64>,
     /// The note's spectrum of the n×n matrix $V_k^\top V_k$ (`None` when not computed).
     pub note_vtv_min: Option<f64>,
     pub note_vtv_max: Option<f64>,
@@ -233,7 +234,7 @@ impl Record {
             ("k_ratio_u", self.k_ratio_u),
             ("kkt", Some(self.kkt)),
             ("note_inner_v", self.note_inner_v),
-            ("note_decrease_v", Some(self.note_decrease_v)),
+            ("note_decrease_v", self.note_decrease_v),
             ("note_vtv_min", self.note_vtv_min),
             ("note_vtv_max", self.note_vtv_max),
             ("objective_scale", Some(self.objective_scale)),
@@ -279,7 +280,7 @@ impl Record {
             k_ratio_u: None,
             kkt: 0.0,
             note_inner_v: None,
-            note_decrease_v: 0.0,
+            note_decrease_v: None,
             note_vtv_min: None,
             note_vtv_max: None,
             objective_scale: 0.0,

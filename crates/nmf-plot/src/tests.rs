@@ -343,9 +343,9 @@ fn missing_values_are_gaps_never_zeros() {
 #[test]
 fn non_positive_values_on_a_log_axis_are_shown_and_counted() {
     let mut t = trace().clone();
-    t.rows[3].note_decrease_v = -2.5e-15;
-    t.rows[4].note_decrease_v = 0.0;
-    t.rows[9].note_decrease_v = -1.0e-14;
+    t.rows[3].note_decrease_v = Some(-2.5e-15);
+    t.rows[4].note_decrease_v = Some(0.0);
+    t.rows[9].note_decrease_v = Some(-1.0e-14);
     let v = json(&note_figure(&t));
     let line = trace_named(&v, "g(V) − g(V′) as f(V) − f(V′)");
     assert!(line["y"][3].is_null() && line["y"][4].is_null() && line["y"][9].is_null());
