@@ -94,7 +94,7 @@ impl RunSpec {
             ControlFlow::Continue(())
         })
         .map_err(err)?;
-        let claims = check_all(&fit.trace, dims(e));
+        let claims = check_all(&fit.trace, e.dims());
         Ok(Outcome {
             experiment: e.clone(),
             data,
@@ -193,14 +193,6 @@ fn data_label(kind: DataKind) -> &'static str {
     match kind {
         DataKind::Random => "random: M uniform on [0, 1)",
         DataKind::Planted => "planted: M = U₀ diag(d) V₀, exactly of rank ≤ k",
-    }
-}
-
-fn dims(e: &Experiment) -> Dims {
-    Dims {
-        m: e.m,
-        n: e.n,
-        k: e.k,
     }
 }
 
@@ -676,7 +668,7 @@ fn generate(args: &Args) -> Result<(), String> {
         run_facts(&mut facts, spec.name, &o);
         let t1 = Instant::now();
         let shown = thinned(&o.fit.trace, spec.plot_every);
-        for (fig, plot) in figures(&shown, dims(&o.experiment)) {
+        for (fig, plot) in figures(&shown, o.experiment.dims()) {
             let id = format!("fig-{}-{fig}", spec.name);
             write(&dir.join(format!("{id}.md")), &figure_snippet(&plot, &id))?;
         }

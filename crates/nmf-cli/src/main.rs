@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nmf_core::exact::{self, ExactParams};
 use nmf_core::io::{read_matrix, write_atomic};
 use nmf_core::{
-    claims, init, run, DataKind, Dims, Experiment, Factors, Mu, NmfError, ObjectiveMode, Outcome,
+    claims, init, run, DataKind, Experiment, Factors, Mu, NmfError, ObjectiveMode, Outcome,
     Problem, RunParams,
 };
 
@@ -198,14 +198,6 @@ fn dispatch(cli: Cli) -> Result<ExitCode, AnyError> {
             let fit = with_progress(opts.iters, opts.quiet, |cb| {
                 run(&problem, init.clone(), &mut Mu, &params, cb)
             })?;
-            let claims = claims::check_all(
-                &fit.trace,
-                Dims {
-                    m: rows,
-                    n: cols,
-                    k: rank,
-                },
-            );
             let experiment = Experiment {
                 m: rows,
                 n: cols,
@@ -214,6 +206,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, AnyError> {
                 data: DataKind::Random,
                 params,
             };
+            let claims = claims::check_all(&fit.trace, experiment.dims());
             let outcome = Outcome {
                 experiment,
                 data: m,
@@ -347,11 +340,7 @@ fn finish(o: &Outcome, out: &Path, command: &str) -> Result<ExitCode, AnyError> 
     })?;
     // Everything is computed before the first write; each file is written atomically.
     let trace = &o.fit.trace;
-    let dims = Dims {
-        m: o.experiment.m,
-        n: o.experiment.n,
-        k: o.experiment.k,
-    };
+    let dims = o.experiment.dims();
     let figures = nmf_plot::figures_html(
         &format!(
             "nmf-lab {command}: {}×{} rank {}, seed {}, {} iterations ({})",

@@ -385,7 +385,7 @@ mod tests {
         let out = Experiment::note(crate::experiment::DEFAULT_SEED, 200)
             .run()
             .unwrap();
-        (out.fit.trace, Dims { m: 15, n: 8, k: 5 })
+        (out.fit.trace, out.experiment.dims())
     }
 
     #[test]

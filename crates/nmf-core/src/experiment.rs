@@ -79,19 +79,21 @@ impl Experiment {
         note_instance(self.seed, self.m, self.n, self.k, self.data)
     }
 
+    /// The sizes the claims' tolerances depend on.
+    pub fn dims(&self) -> Dims {
+        Dims {
+            m: self.m,
+            n: self.n,
+            k: self.k,
+        }
+    }
+
     /// Run it, calling `on_record` after each iteration (e.g. a progress bar).
     pub fn run_with(&self, on_record: impl FnMut(&Record) -> ControlFlow<()>) -> Result<Outcome> {
         let (data, init) = self.instance();
         let problem = Problem::new(data.clone(), self.k)?;
         let fit = run(&problem, init.clone(), &mut Mu, &self.params, on_record)?;
-        let claims = claims::check_all(
-            &fit.trace,
-            Dims {
-                m: self.m,
-                n: self.n,
-                k: self.k,
-            },
-        );
+        let claims = claims::check_all(&fit.trace, self.dims());
         Ok(Outcome {
             experiment: self.clone(),
             data,

@@ -539,13 +539,21 @@ mod tests {
                 note_columns,
                 ..Default::default()
             };
-            run(&p, f.clone(), &mut Mu, &params, |_| ControlFlow::Continue(())).unwrap()
+            run(&p, f.clone(), &mut Mu, &params, |_| {
+                ControlFlow::Continue(())
+            })
+            .unwrap()
         };
         let (on, off) = (go(true), go(false));
         assert!(on.trace.rows.iter().all(|r| r.note_decrease_v.is_some()));
         for (a, b) in on.trace.rows.iter().zip(&off.trace.rows) {
             assert_eq!(
-                (b.note_decrease_v, b.note_inner_v, b.note_vtv_min, b.note_vtv_max),
+                (
+                    b.note_decrease_v,
+                    b.note_inner_v,
+                    b.note_vtv_min,
+                    b.note_vtv_max
+                ),
                 (None, None, None, None)
             );
             let strip = |r: &Record| Record {

@@ -102,7 +102,7 @@ pub fn claims_table_html(claims: &[Verdict]) -> String {
     );
     for v in claims {
         let (iter, usage) = match &v.worst {
-            Some(w) => (w.iter.to_string(), format!("{:.3e}", w.usage)),
+            Some(w) => (w.iter.to_string(), w.usage_display()),
             None => ("–".into(), "–".into()),
         };
         s.push_str(&format!(

@@ -4,20 +4,21 @@
 use std::sync::OnceLock;
 
 use nmf_core::experiment::DEFAULT_SEED;
-use nmf_core::{Dims, Event, EventKind, Experiment, Trace, Which};
+use nmf_core::{Event, EventKind, Experiment, Trace, Which};
 use serde_json::Value;
 
 use super::*;
 
-const DIMS: Dims = Dims { m: 15, n: 8, k: 5 };
 const ITERS: usize = 300;
+
+fn experiment() -> Experiment {
+    Experiment::note(DEFAULT_SEED, ITERS)
+}
 
 fn trace() -> &'static Trace {
     static T: OnceLock<Trace> = OnceLock::new();
     T.get_or_init(|| {
-        let out = Experiment::note(DEFAULT_SEED, ITERS)
-            .run()
-            .expect("the note's experiment runs");
+        let out = experiment().run().expect("the note's experiment runs");
         assert_eq!(out.fit.trace.rows.len(), ITERS);
         out.fit.trace
     })
@@ -205,7 +206,7 @@ fn decrease_split_figure_has_both_halves_and_the_k_ratio_with_its_bounds() {
 #[test]
 fn identity_residuals_figure_uses_the_claims_residuals_in_eps_units() {
     let t = trace();
-    let v = json(&identity_residuals_figure(t, DIMS));
+    let v = json(&identity_residuals_figure(t, experiment().dims()));
     assert_eq!(title(&v), RESIDUALS_TITLE);
     let n = names(&v);
     for lemma in ["Lemma 1", "Lemma 2"] {
@@ -222,7 +223,7 @@ fn identity_residuals_figure_uses_the_claims_residuals_in_eps_units() {
     let tol = &trace_named(&v, "Lemma 1 (V): tolerance")["y"];
     let res = &trace_named(&v, "Lemma 1 (V): |residual|")["y"];
     for (i, r) in t.rows.iter().enumerate() {
-        let (value, bound) = lemma1_row(r, DIMS, Half::V);
+        let (value, bound) = lemma1_row(r, experiment().dims(), Half::V);
         assert_eq!(tol[i].as_f64(), in_eps_units(bound, r, Half::V));
         let expected = in_eps_units(value, r, Half::V).filter(|x| *x > 0.0);
         assert_eq!(res[i].as_f64(), expected, "row {i}");
@@ -231,7 +232,7 @@ fn identity_residuals_figure_uses_the_claims_residuals_in_eps_units() {
     let zeros = t
         .rows
         .iter()
-        .filter(|r| lemma1_row(r, DIMS, Half::V).0 == 0.0)
+        .filter(|r| lemma1_row(r, experiment().dims(), Half::V).0 == 0.0)
         .count();
     let companion = "Lemma 1 (V): |residual| / (ε σ_v): = 0 at";
     if zeros > 0 {
@@ -373,7 +374,7 @@ fn non_positive_values_on_a_log_axis_are_shown_and_counted() {
 
 #[test]
 fn all_figures_are_the_five_in_order() {
-    let figs = all_figures(trace(), DIMS);
+    let figs = all_figures(trace(), experiment().dims());
     let titles: Vec<&str> = figs.iter().map(|(t, _)| t.as_str()).collect();
     assert_eq!(
         titles,
@@ -401,7 +402,7 @@ fn script_tags(html: &str) -> Vec<&str> {
 
 #[test]
 fn figures_html_is_self_contained_with_plotly_embedded_once() {
-    let figs = all_figures(trace(), DIMS);
+    let figs = all_figures(trace(), experiment().dims());
     let html = figures_html("seed 8 <test>", &figs);
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert!(html.contains("<title>seed 8 &lt;test&gt;</title>"));
