@@ -681,7 +681,7 @@ fn generate(args: &Args) -> Result<(), String> {
 
     let t0 = Instant::now();
     let params = exact_params();
-    let rep = exact::verify(params);
+    let rep = exact::verify(params).map_err(|e| format!("exact check: {e}"))?;
     let secs = t0.elapsed().as_secs_f64();
     eprintln!("nmf-book-gen: exact check in {secs:.2} s");
     write(&args.out.join("exact.md"), &exact_md(&params, &rep, secs))?;

@@ -125,17 +125,17 @@ enum Command {
     /// Check one MU step and Lemmas 1–2 in exact rational arithmetic on small random instances.
     VerifyExact {
         /// Number of random instances.
-        #[arg(long, default_value_t = 200)]
+        #[arg(long, default_value_t = ExactParams::default().trials)]
         trials: usize,
         /// Seed of the instance generator.
-        #[arg(long, default_value_t = 0)]
+        #[arg(long, default_value_t = ExactParams::default().seed)]
         seed: u64,
         /// MU iterations per instance; each is checked exactly from a rational point (between
         /// iterations the iterate is rounded to the grid 2⁻⁶ to keep numbers small).
-        #[arg(long, default_value_t = 2)]
+        #[arg(long, default_value_t = ExactParams::default().steps)]
         steps: usize,
-        /// Largest m and n drawn.
-        #[arg(long, default_value_t = 4)]
+        /// Largest m and n drawn (at least 2).
+        #[arg(long, default_value_t = ExactParams::default().max_dim)]
         max_dim: usize,
     },
 }
@@ -222,20 +222,13 @@ fn dispatch(cli: Cli) -> Result<ExitCode, AnyError> {
             steps,
             max_dim,
         } => {
-            if max_dim < 2 {
-                return Err(NmfError::Param {
-                    name: "max_dim",
-                    message: format!("must be at least 2, got {max_dim}"),
-                }
-                .into());
-            }
             let p = ExactParams {
                 trials,
                 seed,
                 steps,
                 max_dim,
             };
-            let rep = exact::verify(p);
+            let rep = exact::verify(p)?;
             println!(
                 "exact rational check: {} instances (seed {seed}, up to {max_dim}×{max_dim}), {} half-steps, {} identities checked, {} mismatches",
                 rep.instances,

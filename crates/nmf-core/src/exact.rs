@@ -16,6 +16,7 @@ use num_rational::BigRational;
 use num_traits::{One, Zero};
 use serde::Serialize;
 
+use crate::error::{NmfError, Result};
 use crate::formulas::{self, matmul};
 use crate::init::{rng, ChaCha8Rng};
 
@@ -42,6 +43,19 @@ impl Default for ExactParams {
             steps: 2,
             max_dim: 4,
         }
+    }
+}
+
+impl ExactParams {
+    /// Reject settings that draw no valid instance (`max_dim` < 2: the draws are m, n ≥ 2).
+    pub fn check(&self) -> Result<()> {
+        if self.max_dim < 2 {
+            return Err(NmfError::Param {
+                name: "max_dim",
+                message: format!("must be at least 2, got {}", self.max_dim),
+            });
+        }
+        Ok(())
     }
 }
 
@@ -230,11 +244,12 @@ pub fn round_dyadic(a: &Array2<Q>) -> Array2<Q> {
 }
 // ANCHOR_END: round_dyadic
 
-/// Run the exact check.
-pub fn verify(params: ExactParams) -> ExactReport {
+/// Run the exact check; an error only for invalid settings ([`ExactParams::check`]).
+pub fn verify(params: ExactParams) -> Result<ExactReport> {
+    params.check()?;
     let mut report = ExactReport::default();
     let mut r = rng(params.seed);
-    let max_dim = params.max_dim.max(2);
+    let max_dim = params.max_dim;
     for trial in 0..params.trials {
         let m = r.random_range(2..=max_dim);
         let n = r.random_range(2..=max_dim);
@@ -273,7 +288,7 @@ pub fn verify(params: ExactParams) -> ExactReport {
             u = round_dyadic(&t(&ut_new));
         }
     }
-    report
+    Ok(report)
 }
 
 #[cfg(test)]
@@ -287,7 +302,8 @@ mod tests {
             seed: 7,
             steps: 2,
             max_dim: 4,
-        });
+        })
+        .unwrap();
         assert!(rep.ok(), "{:?}", rep.mismatches.first());
         assert_eq!(rep.instances, 60);
         // Every instance contributes 2 iterations × 2 half-steps unless MU became undefined,
