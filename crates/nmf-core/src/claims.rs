@@ -13,10 +13,15 @@
 //!   $\Delta V_{zi}$ times combinations of $A$, $XV$, $XV'$ and $X\Delta V$, whose entries are
 //!   themselves $k$-term sums. Each computed form is therefore within $\gamma_{N_h}\,\sigma$ of its
 //!   exact value, with $N_h = kN + k + 4$ and $\sigma = \langle|\Delta V|, A + XV + XV'\rangle$
-//!   (the trace's `scale_v`, `scale_u`; note $X|\Delta V| \le XV + XV'$ entrywise).
+//!   (the trace's `scale_v`, `scale_u`; note $X|\Delta V| \le XV + XV'$ entrywise). The count:
+//!   a $k$-term sum for each entry of $XV$, $XV'$ or $X\Delta V$ ($k$), the $kN$-term outer sum
+//!   ($kN$), and at most four more roundings per term: forming $\Delta V = V' - V$, combining
+//!   up to three such factors (two additions) and one product.
 //! * **Lemma 1** compares three such forms: residual $\le 3\gamma_{N_h}\sigma$.
-//! * **Lemma 2.** The ratio form sums $k^2N$ non-negative terms: relative error
-//!   $\le\gamma_{k^2N+6}$. The identity holds for $V' = V\circ R$ and $A = (XV)\circ R$ exactly;
+//! * **Lemma 2.** The ratio form sums $k^2N$ non-negative terms, each
+//!   $X_{zj} v_{zi} v_{ji} (r_{zi} - r_{ji})^2$ with five roundings (a subtraction, four
+//!   products; the final ½ is exact), plus one for the product's position in the outer sum:
+//!   relative error $\le\gamma_{k^2N+6}$. The identity holds for $V' = V\circ R$ and $A = (XV)\circ R$ exactly;
 //!   the computed $R$ and $V'$ carry one rounding each, which perturbs the direct form by at most
 //!   $2u\,\sigma$ (using $\nabla g(V') = (X-K)\Delta V$, so $V'|\nabla g(V')| \le A|\Delta V| +
 //!   V'\,X|\Delta V|$). Residual $\le 4\gamma_{N_h}\sigma + \gamma_{k^2N+6}\,\text{closed}$.
@@ -26,11 +31,20 @@
 //! * **θ bounds.** θ has relative error $\le 2\gamma_{N_h}$; symmetric QR eigenvalues are within
 //!   $p(k)\,u\,\|X\|_2$ of exact ones (Golub & Van Loan §8.3), $p(k) = 4k^2$ taken generously:
 //!   $\lambda_{\min} - t \le \theta \le \lambda_{\max} + t$, $t = (2\gamma_{N_h} + 4k^2u)\lambda_{\max}$.
-//! * **K-ratio.** decrease/$\|\Delta V\|_K^2$ with numerator error $\le\gamma_{N_h}\sigma$ and
-//!   denominator relative error $\le\gamma_{N_h}$: inside $[\tfrac12 - t, 1 + t]$,
+//! * **K-ratio.** decrease/$\|\Delta V\|_K^2$. The numerator errs by $\le\gamma_{N_h}\sigma$
+//!   in its evaluation, and the identity decrease $= \|\Delta V\|_K^2 - \tfrac12\|U\Delta V\|^2$
+//!   that puts the ratio in $[\tfrac12, 1]$ holds for $V' = V\circ R$ exactly, which the computed
+//!   $V'$ misses by one rounding in $R$ and one in $V'$: a further $\le 2u\sigma$, as for
+//!   Lemma 2, taken as $2\gamma_{N_h}\sigma$. The denominator has relative error
+//!   $\le\gamma_{N_h}$, the quotient one more rounding: inside $[\tfrac12 - t, 1 + t]$,
 //!   $t = 3\gamma_{N_h}\sigma/\|\Delta V\|_K^2 + 2\gamma_{N_h}$.
 //! * **Objective non-increasing.** Either form of $f$ is within $\gamma_{N_f}$ times
-//!   `objective_scale` $= \tfrac12\|M + UV\|^2$, $N_f = mn + k(m+n) + 4$:
+//!   `objective_scale` $= \tfrac12\|M + UV\|^2$, $N_f = mn + k(m+n) + 4$, which bounds every
+//!   chain of roundings: the direct form $mn + k + 2$ (a $k$-term entry of $UV$, a subtraction, a
+//!   square, the $mn$-term sum); the Gram form's $\|M\|^2$ ($mn$), $\langle U^\top M, V\rangle$
+//!   ($m + 1 + kn$) and $\langle U^\top U, VV^\top\rangle$ ($m + n + 1 + k^2$: both factors
+//!   of a term are computed sums), each $\le mn + k(m+n)$ since $k \le \min(m,n)$, then up to
+//!   four more in combining them:
 //!   $f_{k+1} - f_k \le \gamma_{N_f}(s_k + s_{k+1})$. In exact arithmetic the decrease is
 //!   $\ge 0$ (Lee & Seung, Theorem 1); what remains is evaluation error.
 
@@ -260,6 +274,9 @@ pub fn theta_bounds(rows: &[Record], d: Dims, half: Half) -> Verdict {
 }
 // ANCHOR_END: theta_bounds
 
+/// The interval theory puts the K-ratio in: $[\tfrac12, 1]$ (see [`crate::formulas::k_norm_sq`]).
+pub const K_RATIO_BOUNDS: (f64, f64) = (0.5, 1.0);
+
 /// ½ − t ≤ K-ratio ≤ 1 + t.
 // ANCHOR: k_ratio_bounds
 pub fn k_ratio_bounds(rows: &[Record], d: Dims, half: Half) -> Verdict {
@@ -271,7 +288,8 @@ pub fn k_ratio_bounds(rows: &[Record], d: Dims, half: Half) -> Verdict {
         Box::new(move |r| {
             let h = half.of(r);
             let (ratio, kn) = (h.k_ratio?, h.k_norm?);
-            let outside = (0.5 - ratio).max(ratio - 1.0);
+            let (lo, hi) = K_RATIO_BOUNDS;
+            let outside = (lo - ratio).max(ratio - hi);
             Some((outside, 3.0 * g * h.scale / kn + 2.0 * g))
         }),
     )

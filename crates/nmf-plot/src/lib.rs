@@ -26,7 +26,7 @@ mod html;
 pub mod notebook;
 mod series;
 
-use nmf_core::claims::{in_eps_units, lemma1_row, lemma2_row, Half};
+use nmf_core::claims::{in_eps_units, lemma1_row, lemma2_row, Half, K_RATIO_BOUNDS};
 use nmf_core::{Dims, EventKind, Trace};
 use plotly::common::{DashType, MarkerSymbol, Title};
 use plotly::layout::{Axis, AxisType, Legend, Margin, Shape, ShapeLine, ShapeType};
@@ -316,7 +316,10 @@ pub fn decrease_split_figure(trace: &Trace) -> Plot {
                 .domain(&[0.0, 0.34])
                 .anchor("x"),
         )
-        .shapes(vec![hline(0.5, "y2", GREY), hline(1.0, "y2", GREY)]);
+        .shapes(vec![
+            hline(K_RATIO_BOUNDS.0, "y2", GREY),
+            hline(K_RATIO_BOUNDS.1, "y2", GREY),
+        ]);
     plot_of(&[top, bottom], &x, layout)
 }
 
