@@ -45,6 +45,8 @@ fn planted_seed_1() {
 
 #[test]
 fn default_seed_is_the_documented_one() {
+    // README.md and the book state seed 8 for `reproduce`; `Default` must use the constant.
+    assert_eq!(DEFAULT_SEED, 8);
     assert_eq!(Experiment::default().seed, DEFAULT_SEED);
     assert_eq!(
         (
@@ -55,4 +57,40 @@ fn default_seed_is_the_documented_one() {
         (15, 8, 5)
     );
     assert_eq!(Experiment::default().params.max_iter, 10_000);
+}
+
+/// The reasons `DEFAULT_SEED`'s rustdoc gives for the choice, measured: on seeds 0–15 over the
+/// note's 10 000 iterations, which runs see an entry underflow and which see the note's
+/// square-root form of Lemma 2 stop being finite; and the iterations where seed 8 does both.
+#[test]
+fn the_default_seed_is_chosen_for_the_reasons_its_doc_gives() {
+    use nmf_core::EventKind;
+    let first = |o: &nmf_core::Outcome, kind| {
+        o.fit
+            .trace
+            .events
+            .iter()
+            .find(|e| e.kind == kind)
+            .map(|e| e.iter)
+    };
+    let (mut underflow, mut nan) = (0, 0);
+    for seed in 0..16 {
+        let o = Experiment::note(seed, 10_000)
+            .run()
+            .expect("the note's experiment runs");
+        let (u, n) = (
+            first(&o, EventKind::Underflow),
+            first(&o, EventKind::NoteFormUndefined),
+        );
+        underflow += usize::from(u.is_some());
+        nan += usize::from(n.is_some());
+        if seed == DEFAULT_SEED {
+            assert_eq!((u, n), (Some(1523), Some(5058)));
+            assert!(o.claims.iter().all(|v| v.holds));
+        }
+        if seed == 0 {
+            assert!(u.is_some() && n.is_none(), "seed 0: {u:?}, {n:?}");
+        }
+    }
+    assert_eq!((underflow, nan), (14, 7));
 }
