@@ -214,16 +214,11 @@ fn max_of(v: &[f64]) -> Option<f64> {
     v.iter().copied().reduce(f64::max)
 }
 
-fn first_event(trace: &Trace, kind: EventKind) -> Option<&nmf_core::Event> {
-    trace.events.iter().find(|e| e.kind == kind)
-}
-
 fn summary_md(spec: &RunSpec, o: &Outcome, secs: f64) -> String {
     let e = &o.experiment;
     let fit = &o.fit;
     let t = &fit.trace;
     let direct = t.rows.iter().filter(|r| r.objective_direct).count();
-    let count = |k: EventKind| t.events.iter().filter(|x| x.kind == k).count();
     let held = o.claims.iter().filter(|v| v.holds).count();
     let mut s = String::new();
     let _ = writeln!(s, "| run `{}` | |\n|---|---|", spec.name);
@@ -267,9 +262,9 @@ fn summary_md(spec: &RunSpec, o: &Outcome, secs: f64) -> String {
             "events",
             format!(
                 "{} underflow, {} zero reached; the note's square-root form undefined from iteration {}",
-                count(EventKind::Underflow),
-                count(EventKind::ZeroReached),
-                never(first_event(t, EventKind::NoteFormUndefined).map(|x| x.iter)),
+                t.count_events(EventKind::Underflow),
+                t.count_events(EventKind::ZeroReached),
+                never(t.first_event(EventKind::NoteFormUndefined).map(|x| x.iter)),
             ),
         ),
         ("claims that hold", format!("{held} of {}", o.claims.len())),
@@ -325,27 +320,12 @@ fn events_md(o: &Outcome, limit: usize) -> String {
         "| iteration | event | factor | entries | first entry (row, column) |\n|---:|---|---|---:|---|\n",
     );
     for x in ev.iter().take(limit) {
-        let (what, factor, count, at) = match x.kind {
-            EventKind::ZeroReached => (
-                "entries became exactly 0 (zero locking)",
-                x.factor.to_string(),
-                x.count.to_string(),
-                format!("({}, {})", x.row, x.col),
-            ),
-            EventKind::Underflow => (
-                "entries became subnormal (underflow)",
-                x.factor.to_string(),
-                x.count.to_string(),
-                format!("({}, {})", x.row, x.col),
-            ),
-            EventKind::NoteFormUndefined => (
-                "the note's square-root form is no longer finite",
-                "V".into(),
-                "—".into(),
-                "—".into(),
-            ),
+        let what = x.kind.describe();
+        let (count, at) = match x.location() {
+            Some((r, c)) => (x.count.to_string(), format!("({r}, {c})")),
+            None => ("—".into(), "—".into()),
         };
-        let _ = writeln!(s, "| {} | {what} | {factor} | {count} | {at} |", x.iter);
+        let _ = writeln!(s, "| {} | {what} | {} | {count} | {at} |", x.iter, x.factor);
     }
     if ev.len() > limit {
         let _ = writeln!(
@@ -383,7 +363,7 @@ fn run_facts(f: &mut Facts, name: &str, o: &Outcome) {
             o.claims.len()
         ),
     );
-    let underflow = first_event(t, EventKind::Underflow);
+    let underflow = t.first_event(EventKind::Underflow);
     f.add(&p("first-underflow"), never(underflow.map(|x| x.iter)));
     f.add(
         &p("first-underflow-where"),
@@ -391,27 +371,15 @@ fn run_facts(f: &mut Facts, name: &str, o: &Outcome) {
             format!("{} at row {}, column {}", x.factor, x.row, x.col)
         }),
     );
-    f.add(
-        &p("underflow-events"),
-        t.events
-            .iter()
-            .filter(|x| x.kind == EventKind::Underflow)
-            .count(),
-    );
-    f.add(
-        &p("zero-events"),
-        t.events
-            .iter()
-            .filter(|x| x.kind == EventKind::ZeroReached)
-            .count(),
-    );
+    f.add(&p("underflow-events"), t.count_events(EventKind::Underflow));
+    f.add(&p("zero-events"), t.count_events(EventKind::ZeroReached));
     f.add(
         &p("first-zero"),
-        never(first_event(t, EventKind::ZeroReached).map(|x| x.iter)),
+        never(t.first_event(EventKind::ZeroReached).map(|x| x.iter)),
     );
     f.add(
         &p("note-nan"),
-        never(first_event(t, EventKind::NoteFormUndefined).map(|x| x.iter)),
+        never(t.first_event(EventKind::NoteFormUndefined).map(|x| x.iter)),
     );
     f.add(
         &p("note-nan-rows"),

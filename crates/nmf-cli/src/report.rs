@@ -47,12 +47,12 @@ pub fn claims_table(o: &Outcome) -> String {
             use_
         ));
     }
-    let ev = &fit.trace.events;
-    let first = |k: EventKind| ev.iter().find(|x| x.kind == k).map(|x| x.iter);
+    let t = &fit.trace;
+    let first = |k: EventKind| t.first_event(k).map(|x| x.iter);
     s.push_str(&format!(
         "events: {} zero-reached, {} underflow; first zero at iteration {}, first underflow at {}, note's form undefined from {}\n",
-        ev.iter().filter(|x| x.kind == EventKind::ZeroReached).count(),
-        ev.iter().filter(|x| x.kind == EventKind::Underflow).count(),
+        t.count_events(EventKind::ZeroReached),
+        t.count_events(EventKind::Underflow),
         fmt_opt(first(EventKind::ZeroReached)),
         fmt_opt(first(EventKind::Underflow)),
         fmt_opt(first(EventKind::NoteFormUndefined)),
@@ -79,8 +79,8 @@ pub fn summary(o: &Outcome, command: &str) -> Value {
         "final_kkt": fit.final_kkt,
         "last_row": last,
         "events": {
-            "zero_reached": fit.trace.events.iter().filter(|x| x.kind == EventKind::ZeroReached).count(),
-            "underflow": fit.trace.events.iter().filter(|x| x.kind == EventKind::Underflow).count(),
+            "zero_reached": fit.trace.count_events(EventKind::ZeroReached),
+            "underflow": fit.trace.count_events(EventKind::Underflow),
             "first": fit.trace.events.iter().take(20).collect::<Vec<_>>(),
         },
         "claims": o.claims,

@@ -83,6 +83,24 @@ pub enum EventKind {
     NoteFormUndefined,
 }
 
+impl EventKind {
+    /// What happened, in the words every table and legend uses: for an event about entries
+    /// ([`about_entries`](Self::about_entries)) the predicate of "an entry …", otherwise the
+    /// whole statement.
+    pub fn describe(self) -> &'static str {
+        match self {
+            EventKind::ZeroReached => "reached exactly 0 (zero locking)",
+            EventKind::Underflow => "became subnormal (underflow)",
+            EventKind::NoteFormUndefined => "the note's √ form of Lemma 2 became NaN or ∞",
+        }
+    }
+
+    /// Whether the event concerns entries of a factor (so `count`, `row`, `col` mean something).
+    pub fn about_entries(self) -> bool {
+        !matches!(self, EventKind::NoteFormUndefined)
+    }
+}
+
 /// An event in iteration `iter`: `count` entries of `factor`, the first at (1-based) `row`, `col`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
@@ -92,6 +110,13 @@ pub struct Event {
     pub count: usize,
     pub row: usize,
     pub col: usize,
+}
+
+impl Event {
+    /// The (1-based) row and column of the first entry concerned, for events about entries.
+    pub fn location(&self) -> Option<(usize, usize)> {
+        self.kind.about_entries().then_some((self.row, self.col))
+    }
 }
 
 /// Why a run stopped. A stop is an outcome, not an error.
@@ -156,6 +181,16 @@ pub struct Trace {
 }
 
 impl Trace {
+    /// The first event of `kind`, if any.
+    pub fn first_event(&self, kind: EventKind) -> Option<&Event> {
+        self.events.iter().find(|e| e.kind == kind)
+    }
+
+    /// How many events of `kind` were recorded (iterations in which it happened).
+    pub fn count_events(&self, kind: EventKind) -> usize {
+        self.events.iter().filter(|e| e.kind == kind).count()
+    }
+
     /// Write the rows as CSV with a header (the column contract).
     pub fn write_csv<W: Write>(&self, w: W) -> Result<()> {
         let mut wr = csv::Writer::from_writer(w);
@@ -335,6 +370,33 @@ mod tests {
         "note_vtv_min",
         "note_vtv_max",
     ];
+
+    #[test]
+    fn events_are_found_counted_and_located_by_kind() {
+        let ev = |iter, kind, row| Event {
+            iter,
+            kind,
+            factor: Which::U,
+            count: 2,
+            row,
+            col: 4,
+        };
+        let t = Trace {
+            solver: "mu".into(),
+            rows: Vec::new(),
+            events: vec![
+                ev(3, EventKind::Underflow, 1),
+                ev(7, EventKind::NoteFormUndefined, 0),
+                ev(9, EventKind::Underflow, 5),
+            ],
+        };
+        assert_eq!(t.count_events(EventKind::Underflow), 2);
+        assert_eq!(t.count_events(EventKind::ZeroReached), 0);
+        assert_eq!(t.first_event(EventKind::Underflow).map(|e| e.iter), Some(3));
+        assert_eq!(t.first_event(EventKind::ZeroReached), None);
+        assert_eq!(t.events[2].location(), Some((5, 4)));
+        assert_eq!(t.events[1].location(), None);
+    }
 
     #[test]
     fn csv_header_keeps_the_contract() {

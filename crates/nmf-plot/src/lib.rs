@@ -428,26 +428,16 @@ pub fn kkt_events_figure(trace: &Trace) -> Plot {
     let floor = top.floor();
     let mut plot = plot_of(&[top, bottom], &x, Layout::new());
     let mut shapes = Vec::new();
-    for (kind, name, symbol, color) in [
-        (
-            EventKind::ZeroReached,
-            "event: an entry reached exactly 0 (zero locking)",
-            MarkerSymbol::X,
-            DARK_RED,
-        ),
-        (
-            EventKind::Underflow,
-            "event: an entry became subnormal (underflow)",
-            MarkerSymbol::Diamond,
-            PURPLE,
-        ),
-        (
-            EventKind::NoteFormUndefined,
-            "event: the note's √ form of Lemma 2 became NaN or ∞",
-            MarkerSymbol::Star,
-            ORANGE,
-        ),
+    for (kind, symbol, color) in [
+        (EventKind::ZeroReached, MarkerSymbol::X, DARK_RED),
+        (EventKind::Underflow, MarkerSymbol::Diamond, PURPLE),
+        (EventKind::NoteFormUndefined, MarkerSymbol::Star, ORANGE),
     ] {
+        let name = if kind.about_entries() {
+            format!("event: an entry {}", kind.describe())
+        } else {
+            format!("event: {}", kind.describe())
+        };
         let events: Vec<_> = trace.events.iter().filter(|e| e.kind == kind).collect();
         if events.is_empty() {
             continue;
@@ -464,11 +454,9 @@ pub fn kkt_events_figure(trace: &Trace) -> Plot {
                 .filter(|v| *v > 0.0);
             xs.push(e.iter as f64);
             ys.push(at.unwrap_or(floor));
-            let place = if e.row > 0 {
-                format!(", the first at row {}, column {}", e.row, e.col)
-            } else {
-                String::new()
-            };
+            let place = e.location().map_or_else(String::new, |(r, c)| {
+                format!(", the first at row {r}, column {c}")
+            });
             let drawn = if at.is_some() {
                 String::new()
             } else {

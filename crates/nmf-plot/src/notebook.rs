@@ -19,7 +19,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use nmf_core::{Event, EventKind, Verdict};
+use nmf_core::{Event, Verdict};
 use plotly::Plot;
 
 use crate::html::{escape, inline_figure, plotly_script_tags};
@@ -140,16 +140,10 @@ defined.</p>"
 <th>first at (row, column)</th></tr></thead><tbody>",
     );
     for e in events {
-        let what = match e.kind {
-            EventKind::ZeroReached => "reached exactly 0 (zero locking)",
-            EventKind::Underflow => "became subnormal (underflow)",
-            EventKind::NoteFormUndefined => "the note's √ form of Lemma 2 became NaN or ∞",
-        };
-        let place = if e.row > 0 {
-            format!("({}, {})", e.row, e.col)
-        } else {
-            "–".to_string()
-        };
+        let what = e.kind.describe();
+        let place = e
+            .location()
+            .map_or_else(|| "–".to_string(), |(r, c)| format!("({r}, {c})"));
         s.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             e.iter, what, e.count, e.factor, place
