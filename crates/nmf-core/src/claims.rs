@@ -296,10 +296,16 @@ pub fn k_ratio_bounds(rows: &[Record], d: Dims, half: Half) -> Verdict {
 }
 // ANCHOR_END: k_ratio_bounds
 
+/// $\gamma_{N_f}$, $N_f = mn + k(m+n) + 4$: a computed objective (either form) is within
+/// $\gamma_{N_f}$ times its `objective_scale` of the exact value (see the module doc).
+pub fn gamma_objective(d: Dims) -> f64 {
+    gamma(d.m * d.n + d.k * (d.m + d.n) + 4)
+}
+
 /// f(U_{k+1}, V_{k+1}) ≤ f(U_k, V_k) + γ_{N_f}(s_k + s_{k+1}).
 // ANCHOR: objective_non_increasing
 pub fn objective_non_increasing(rows: &[Record], d: Dims) -> Verdict {
-    let g = gamma(d.m * d.n + d.k * (d.m + d.n) + 4);
+    let g = gamma_objective(d);
     verdict_of(
         "objective_non_increasing",
         "f(U_{k+1}, V_{k+1}) ≤ f(U_k, V_k)",

@@ -41,7 +41,8 @@ pub const AUTO_DIRECT_BELOW: f64 = 1e-6;
 pub struct RunParams {
     /// Maximum number of iterations.
     pub max_iter: usize,
-    /// Stop when the relative decrease $(f_k - f_{k+1})/f_k$ (stable form) is ≤ `tol`; 0 disables.
+    /// Stop when the relative decrease $(f_k - f_{k+1})/\max(f_k, \gamma_{N_f} s_k)$ (stable
+    /// form; $s_k$ the objective's round-off scale) is ≤ `tol`; 0 disables.
     pub tol: f64,
     pub objective: ObjectiveMode,
     /// Also compute the note's compatibility columns (`note_*`); the n×n SVD costs O(n³).
@@ -186,6 +187,12 @@ where
     // The U part of the KKT residual at (U_k, V_k) is computed by iteration k−1's U half-step
     // (its "new point"); for k = 0 it costs one pass over M here.
     let mut kkt_u_carry = kkt_u(problem, &f);
+    let (rows, cols) = problem.m().dim();
+    let gamma_f = crate::claims::gamma_objective(crate::claims::Dims {
+        m: rows,
+        n: cols,
+        k: problem.rank(),
+    });
     let mut note_undefined_seen = false;
     let mut stop = StopReason::MaxIterations {
         iters: params.max_iter,
@@ -322,7 +329,11 @@ where
             break;
         }
         let flow = on_record(&rec);
-        let rel = (rec.decrease_v + rec.decrease_u) / rec.objective;
+        // Relative to f_k, but never to less than f_k's own round-off bound γ_{N_f}·s_k: in the
+        // Gram form a nearly exact fit evaluates to round-off, possibly ≤ 0, which would make
+        // the ratio negative or infinite and stop (or not stop) the run for no reason.
+        let rel =
+            (rec.decrease_v + rec.decrease_u) / rec.objective.max(gamma_f * rec.objective_scale);
         let stalled = rec.dv_sq == 0.0 && rec.du_sq == 0.0;
         trace.rows.push(rec);
         if stalled {
@@ -500,6 +511,36 @@ mod tests {
         .unwrap();
         assert_eq!(fit.stop, StopReason::Interrupted { iter: 3 });
         assert_eq!(fit.trace.rows.len(), 4);
+    }
+
+    #[test]
+    fn tolerance_stop_is_not_fooled_by_a_gram_objective_at_round_off() {
+        // Started at an exact factorization, f is 0 up to round-off: the Gram form evaluates
+        // to noise of either sign at the level γ_{N_f}·s, and so does the decrease. Relative to
+        // that noise the decrease is O(1) and a tolerance would never be met; relative to the
+        // objective's round-off floor it is ≤ 1e-10 at once (γ_{N_f}·s ≈ 1e-14 here).
+        let u = array![[0.1, 0.7], [0.2, 0.3], [0.3, 1.1], [0.45, 0.05]];
+        let v = array![[0.7, 1.3, 0.11], [0.2, 0.9, 1.7]];
+        let p = Problem::new(u.dot(&v), 2).unwrap();
+        let params = RunParams {
+            max_iter: 1000,
+            tol: 1e-10,
+            objective: ObjectiveMode::Gram,
+            note_columns: false,
+        };
+        let fit = run(&p, Factors { u, v }, &mut Mu, &params, |_| {
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+        // Here f_0 evaluates to exactly 0, so dividing by f_0 itself gave ±∞ or NaN and the
+        // run went on (it stopped at iteration 4, once f_k happened to be non-zero noise).
+        match fit.stop {
+            StopReason::Tolerance { iter, rel_decrease } => {
+                assert!(iter == 0 && rel_decrease.is_finite(), "{:?}", fit.stop)
+            }
+            StopReason::Stalled { iter } => assert_eq!(iter, 0),
+            other => panic!("an exact factorization must stop at once: {other:?}"),
+        }
     }
 
     #[test]
