@@ -121,12 +121,7 @@ python3 scripts/book_check.py target/book --static
 
 # --- 5. browser -----------------------------------------------------------------------------
 if [[ "$browser" == 1 ]]; then
-  if [[ -f scripts/ensure-chromium.sh ]]; then
-    bash scripts/ensure-chromium.sh
-  elif ! command -v chromium >/dev/null; then
-    echo "== installing chromium (Debian package)"
-    apt-get update && apt-get install -y chromium
-  fi
+  bash scripts/ensure-chromium.sh
   python3 scripts/book_check.py target/book
 fi
 

@@ -27,7 +27,6 @@ import argparse
 import html.parser
 import json
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -36,7 +35,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 # The same Chromium flags as the shared figure check (offline: closed proxy, no name resolves).
 sys.path.insert(0, str(HERE))
-from browser_check import CHROMIUM_FLAGS as FLAGS  # noqa: E402
+from browser_check import find_chromium, run_chromium  # noqa: E402
 LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:", "chrome:", "chrome-untrusted:")
 # TeX that must not survive into the visible text of a page.
 RAW_TEX = re.compile(
@@ -85,14 +84,6 @@ class VisibleText(html.parser.HTMLParser):
             self.chunks.append(data)
 
 
-def chromium_path():
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        p = shutil.which(name)
-        if p:
-            return p
-    return None
-
-
 def requests_in_netlog(path):
     """Every network-stack request in the NetLog, as (url, initiator, traffic annotation).
 
@@ -129,9 +120,7 @@ def check_page(chromium, page, args):
     figures = len(re.findall(r'class="plotly-graph-div"', source))
     # 1. figures, with the shared checker.
     shared = HERE / "browser_check.py"
-    if figures and not shared.is_file():
-        print(f"  (no {shared.name}: only the coarse figure count below is checked)")
-    if figures and shared.is_file():
+    if figures:
         cmd = [sys.executable, str(shared), "--min-figures", str(figures)]
         if args.screenshot:
             cmd += ["--screenshot", args.screenshot]
@@ -142,10 +131,12 @@ def check_page(chromium, page, args):
     # 2. math and network.
     with tempfile.TemporaryDirectory(prefix="nmf-book-check-") as tmp:
         netlog = Path(tmp) / "netlog.json"
-        cmd = [chromium, *FLAGS, f"--user-data-dir={tmp}/profile", f"--log-net-log={netlog}",
-               "--net-log-capture-mode=Default", f"--virtual-time-budget={args.budget_ms}",
-               "--dump-dom", page.resolve().as_uri()]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
+        proc = run_chromium(
+            chromium,
+            [f"--log-net-log={netlog}", "--net-log-capture-mode=Default",
+             f"--virtual-time-budget={args.budget_ms}", "--dump-dom", page.resolve().as_uri()],
+            args.timeout,
+        )
         dom = proc.stdout
         if proc.returncode != 0 or not dom.strip():
             return problems + [f"chromium exited with {proc.returncode}: {proc.stderr[-1500:]}"]
@@ -212,7 +203,7 @@ def main():
     args = ap.parse_args()
     if args.static:
         return 1 if static_pass(args.book) else 0
-    chromium = chromium_path()
+    chromium = find_chromium()
     if not chromium:
         print("book_check: no chromium on PATH (apt-get install -y chromium)", file=sys.stderr)
         return 2
