@@ -48,7 +48,8 @@ mod tests {
     #[test]
     fn eigen_extremes_of_a_known_matrix() {
         // [[2,1],[1,2]] has eigenvalues 1 and 3 exactly; QR is backward stable, so the
-        // computed ones are within a few ulps of ‖A‖₂ = 3.
+        // computed ones are within p(n)·u·‖A‖₂ of them (GVL §8.3), ‖A‖₂ = 3; p(2) is taken as
+        // 16 (8ε = 16u), a generous constant for n = 2 rotations.
         let (lo, hi) = sym_eig_extremes(array![[2.0, 1.0], [1.0, 2.0]].view());
         assert!((lo - 1.0).abs() <= 8.0 * f64::EPSILON * 3.0);
         assert!((hi - 3.0).abs() <= 8.0 * f64::EPSILON * 3.0);
@@ -57,7 +58,9 @@ mod tests {
     #[test]
     fn vtv_of_a_wide_factor_is_singular() {
         // V is 2×3, so VᵀV (3×3) has rank ≤ 2: its smallest singular value is 0 up to
-        // round-off of order ε‖VᵀV‖₂ — the note's pitfall.
+        // round-off — the note's pitfall. Forming VᵀV errs by ≤ γ₂ entrywise relative to
+        // |V|ᵀ|V| (= VᵀV here, V ≥ 0), and the SVD is backward stable with p(3)·u·‖·‖₂; both
+        // fit in 16ε·σ_max = 32u·σ_max, with room for p(3) up to about 28.
         let v = array![[1.0, 2.0, 3.0], [0.5, 1.0, 4.0]];
         let (lo, hi) = singular_extremes(v.t().dot(&v).view());
         assert!(lo <= 16.0 * f64::EPSILON * hi, "σ_min = {lo}, σ_max = {hi}");
