@@ -27,9 +27,7 @@ mod includes;
 use nmf_core::exact::{self, ExactParams, ExactReport};
 use nmf_core::experiment::DEFAULT_SEED;
 use nmf_core::ndarray::Array2;
-use nmf_core::{
-    check_all, run, DataKind, Dims, EventKind, Experiment, Mu, Outcome, Problem, Trace,
-};
+use nmf_core::{DataKind, Dims, EventKind, Experiment, Outcome, Trace};
 
 /// Regenerate the book's evidence (tables, facts, figures) from pinned seeds.
 #[derive(Parser, Debug)]
@@ -86,22 +84,11 @@ impl RunSpec {
         let Some((z, i)) = self.lock_v else {
             return self.experiment.run().map_err(err);
         };
-        let e = &self.experiment;
-        let (data, mut init) = e.instance();
+        let (data, mut init) = self.experiment.instance();
         init.v[[z, i]] = 0.0;
-        let problem = Problem::new(data.clone(), e.k).map_err(err)?;
-        let fit = run(&problem, init.clone(), &mut Mu, &e.params, |_| {
-            ControlFlow::Continue(())
-        })
-        .map_err(err)?;
-        let claims = check_all(&fit.trace, e.dims());
-        Ok(Outcome {
-            experiment: e.clone(),
-            data,
-            init,
-            fit,
-            claims,
-        })
+        self.experiment
+            .run_on(data, init, |_| ControlFlow::Continue(()))
+            .map_err(err)
     }
 }
 

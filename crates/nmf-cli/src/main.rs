@@ -11,8 +11,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nmf_core::exact::{self, ExactParams};
 use nmf_core::io::{read_matrix, write_atomic};
 use nmf_core::{
-    claims, init, run, DataKind, Experiment, Factors, Mu, NmfError, ObjectiveMode, Outcome,
-    Problem, RunParams,
+    init, DataKind, Experiment, Factors, NmfError, ObjectiveMode, Outcome, Problem, RunParams,
 };
 
 mod report;
@@ -195,9 +194,6 @@ fn dispatch(cli: Cli) -> Result<ExitCode, AnyError> {
                 }
                 _ => init::note_factors(&mut init::rng(opts.seed), rows, cols, rank),
             };
-            let fit = with_progress(opts.iters, opts.quiet, |cb| {
-                run(&problem, init.clone(), &mut Mu, &params, cb)
-            })?;
             let experiment = Experiment {
                 m: rows,
                 n: cols,
@@ -206,14 +202,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode, AnyError> {
                 data: DataKind::Random,
                 params,
             };
-            let claims = claims::check_all(&fit.trace, experiment.dims());
-            let outcome = Outcome {
-                experiment,
-                data: m,
-                init,
-                fit,
-                claims,
-            };
+            let outcome =
+                with_progress(opts.iters, opts.quiet, |cb| experiment.run_on(m, init, cb))?;
             finish(&outcome, &out, "run")
         }
         Command::VerifyExact {

@@ -7,7 +7,7 @@ use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
 use crate::claims::{self, Dims, Verdict};
-use crate::error::Result;
+use crate::error::{NmfError, Result};
 use crate::init::{note_instance, DataKind};
 use crate::problem::{Factors, Problem};
 use crate::run::{run, Fit, RunParams};
@@ -92,6 +92,30 @@ impl Experiment {
     /// Run it, calling `on_record` after each iteration (e.g. a progress bar).
     pub fn run_with(&self, on_record: impl FnMut(&Record) -> ControlFlow<()>) -> Result<Outcome> {
         let (data, init) = self.instance();
+        self.run_on(data, init, on_record)
+    }
+
+    /// Run MU with this experiment's rank and parameters on given data and initial factors
+    /// (a user's files, or a modified instance), check every claim, and bundle the outcome.
+    /// `data` must be `m × n` as the experiment says, since the claims' tolerances use it.
+    pub fn run_on(
+        &self,
+        data: Array2<f64>,
+        init: Factors,
+        on_record: impl FnMut(&Record) -> ControlFlow<()>,
+    ) -> Result<Outcome> {
+        if data.dim() != (self.m, self.n) {
+            return Err(NmfError::Param {
+                name: "data",
+                message: format!(
+                    "is {}×{}, but the experiment is {}×{}",
+                    data.nrows(),
+                    data.ncols(),
+                    self.m,
+                    self.n
+                ),
+            });
+        }
         let problem = Problem::new(data.clone(), self.k)?;
         let fit = run(&problem, init.clone(), &mut Mu, &self.params, on_record)?;
         let claims = claims::check_all(&fit.trace, self.dims());
@@ -107,5 +131,27 @@ impl Experiment {
     /// Run it.
     pub fn run(&self) -> Result<Outcome> {
         self.run_with(|_| ControlFlow::Continue(()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_on_its_own_instance_is_run_and_rejects_other_shapes() {
+        let e = Experiment::note(3, 20);
+        let (data, init) = e.instance();
+        let a = e.run().unwrap();
+        let b = e
+            .run_on(data.clone(), init.clone(), |_| ControlFlow::Continue(()))
+            .unwrap();
+        assert_eq!(a.fit.trace, b.fit.trace);
+        assert_eq!(a.claims, b.claims);
+        let wide = Experiment { n: e.n + 1, ..e };
+        let err = wide
+            .run_on(data, init, |_| ControlFlow::Continue(()))
+            .unwrap_err();
+        assert!(err.to_string().contains("15×8, but the experiment is 15×9"), "{err}");
     }
 }
