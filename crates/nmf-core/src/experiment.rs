@@ -152,6 +152,9 @@ mod tests {
         let err = wide
             .run_on(data, init, |_| ControlFlow::Continue(()))
             .unwrap_err();
-        assert!(err.to_string().contains("15×8, but the experiment is 15×9"), "{err}");
+        assert!(
+            err.to_string().contains("15×8, but the experiment is 15×9"),
+            "{err}"
+        );
     }
 }
