@@ -518,7 +518,8 @@ mod tests {
         // Started at an exact factorization, f is 0 up to round-off: the Gram form evaluates
         // to noise of either sign at the level γ_{N_f}·s, and so does the decrease. Relative to
         // that noise the decrease is O(1) and a tolerance would never be met; relative to the
-        // objective's round-off floor it is ≤ 1e-10 at once (γ_{N_f}·s ≈ 1e-14 here).
+        // objective's round-off floor it is ≤ 1e-10 at once (γ_{N_f}·s = 30u·17.8 ≈ 5.9e-14 here,
+        // N_f = mn + k(m+n) + 4 = 30 and s = ½‖M + UV‖² = 17.8, computed by hand).
         let u = array![[0.1, 0.7], [0.2, 0.3], [0.3, 1.1], [0.45, 0.05]];
         let v = array![[0.7, 1.3, 0.11], [0.2, 0.9, 1.7]];
         let p = Problem::new(u.dot(&v), 2).unwrap();
