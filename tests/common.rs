@@ -73,11 +73,12 @@ pub fn claims_summary(claims: &[Verdict]) -> String {
         .iter()
         .map(|v| {
             format!(
-                "{:<26} {:<5} checked {:>5} skipped {:>3} violations {}\n",
+                "{:<26} {:<5} checked {:>5} skipped {:>3} unresolved {:>3} violations {}\n",
                 v.claim,
-                if v.holds { "holds" } else { "FAILS" },
+                v.status.word(),
                 v.checked,
                 v.skipped,
+                v.unresolved,
                 v.violations
             )
         })

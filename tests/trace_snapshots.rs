@@ -9,7 +9,7 @@ use nmf_tests::{claims_summary, outcome_report};
 fn snap(name: &str, e: Experiment) {
     let o = e.run().expect("the experiment runs");
     assert!(
-        o.claims.iter().all(|v| v.holds),
+        o.claims.iter().all(|v| v.holds()),
         "{}",
         claims_summary(&o.claims)
     );
@@ -86,7 +86,7 @@ fn the_default_seed_is_chosen_for_the_reasons_its_doc_gives() {
         nan += usize::from(n.is_some());
         if seed == DEFAULT_SEED {
             assert_eq!((u, n), (Some(1523), Some(5058)));
-            assert!(o.claims.iter().all(|v| v.holds));
+            assert!(o.claims.iter().all(|v| v.holds()));
         }
         if seed == 0 {
             assert!(u.is_some() && n.is_none(), "seed 0: {u:?}, {n:?}");

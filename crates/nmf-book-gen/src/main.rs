@@ -206,7 +206,7 @@ fn summary_md(spec: &RunSpec, o: &Outcome, secs: f64) -> String {
     let fit = &o.fit;
     let t = &fit.trace;
     let direct = t.rows.iter().filter(|r| r.objective_direct).count();
-    let held = o.claims.iter().filter(|v| v.holds).count();
+    let held = o.claims.iter().filter(|v| v.holds()).count();
     let mut s = String::new();
     let _ = writeln!(s, "| run `{}` | |\n|---|---|", spec.name);
     let rows: Vec<(&str, String)> = vec![
@@ -283,7 +283,10 @@ fn claims_md(o: &Outcome) -> String {
             "| `{}` | {} | {} | {} | {} | {} | {} | {} | {} |",
             v.claim,
             v.statement,
-            if v.holds { "holds" } else { "**FAILS**" },
+            match v.status {
+                nmf_core::Status::Fails => "**FAILS**",
+                s => s.word(),
+            },
             v.checked,
             v.skipped,
             iter,
@@ -346,7 +349,7 @@ fn run_facts(f: &mut Facts, name: &str, o: &Outcome) {
         &p("claims-held"),
         format!(
             "{} of {}",
-            o.claims.iter().filter(|v| v.holds).count(),
+            o.claims.iter().filter(|v| v.holds()).count(),
             o.claims.len()
         ),
     );
@@ -606,7 +609,7 @@ fn generate(args: &Args) -> Result<(), String> {
             spec.name,
             o.fit.trace.rows.len()
         );
-        all_hold &= o.claims.iter().all(|v| v.holds);
+        all_hold &= o.claims.iter().all(|v| v.holds());
         let dir = &args.out;
         write(
             &dir.join(format!("{}-summary.md", spec.name)),

@@ -11,19 +11,36 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nmf_core::exact::{self, ExactParams};
 use nmf_core::io::{read_matrix, write_atomic};
 use nmf_core::{
-    init, DataKind, Experiment, Factors, NmfError, ObjectiveMode, Outcome, Problem, RunParams,
+    init, DataKind, Experiment, Factors, InitKind, NmfError, ObjectiveMode, Outcome, Problem,
+    RunParams, Status,
 };
 
 mod report;
 
+/// The exit-code contract (README, `--help`).
+const EXIT_CODES: &str = "Exit codes:\n  0   every claim was checked and holds (verify-exact: every identity holds)\n  1   bad input or I/O error (the message names the file, line and column)\n  2   a claim of the proof failed\n  3   MU became undefined (zero denominator) or overflowed during the run\n  4   an exact identity did not hold (verify-exact)\n  5   no claim failed, but some claim was not exercised (nothing could be checked)\n  64  usage error (unknown option, missing or malformed argument)";
+
+/// Exit codes, one per outcome (see [`EXIT_CODES`]).
+mod code {
+    pub const BAD_INPUT: u8 = 1;
+    pub const CLAIM_FAILED: u8 = 2;
+    pub const RUN_UNDEFINED: u8 = 3;
+    pub const EXACT_MISMATCH: u8 = 4;
+    pub const NOT_EXERCISED: u8 = 5;
+    /// sysexits.h's EX_USAGE.
+    pub const USAGE: u8 = 64;
+}
+
 /// Verify, by numbers and by exact arithmetic, what the convergence proof of the Lee–Seung
 /// multiplicative updates for NMF claims.
 ///
-/// Exit codes: 0 all claims hold; 1 bad input or I/O error; 2 a claim of the proof failed;
-/// 3 the run stopped because MU became undefined (zero denominator) or overflowed; 4 an exact
-/// identity did not hold.
+/// Exit codes: 0 every claim checked and held; 1 bad input or I/O error; 2 a claim of the proof
+/// failed; 3 the run stopped because MU became undefined (zero denominator) or overflowed;
+/// 4 an exact identity did not hold; 5 no claim failed but some claim was not exercised (no
+/// row could be checked); 64 usage error (unknown option, missing or malformed argument).
 #[derive(Parser, Debug)]
-#[command(name = "nmf-lab", version, about, long_about = None, propagate_version = true)]
+#[command(name = "nmf-lab", version, about, long_about = None, propagate_version = true,
+    after_help = EXIT_CODES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -37,6 +54,24 @@ enum ObjectiveArg {
     Gram,
     /// Always ½‖M − UV‖² directly (one pass over M per iteration).
     Direct,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy)]
+enum InitArg {
+    /// The note's draws: U ~ U[0,1), V ~ U[1,2), whatever the data's magnitude.
+    Note,
+    /// The same draws times sqrt(mean(M)/k) (scikit-learn's random-init scale): UV is of the
+    /// order of M in any units.
+    Scaled,
+}
+
+impl From<InitArg> for InitKind {
+    fn from(a: InitArg) -> Self {
+        match a {
+            InitArg::Note => InitKind::Note,
+            InitArg::Scaled => InitKind::Scaled,
+        }
+    }
 }
 
 impl From<ObjectiveArg> for ObjectiveMode {
@@ -70,6 +105,9 @@ struct RunOpts {
     /// Never show a progress bar (it is shown only when stderr is a terminal anyway).
     #[arg(long)]
     quiet: bool,
+    /// The seeded start (ignored with --init-u/--init-v).
+    #[arg(long, value_enum, default_value_t = InitArg::Note)]
+    init: InitArg,
 }
 
 impl RunOpts {
@@ -142,7 +180,18 @@ enum Command {
 type AnyError = Box<dyn std::error::Error>;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version print and succeed; anything else is a usage error.
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(code::USAGE)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     match dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -153,7 +202,7 @@ fn main() -> ExitCode {
                 src = s.source();
             }
             eprintln!("nmf-lab: error: {msg}");
-            ExitCode::from(1)
+            ExitCode::from(code::BAD_INPUT)
         }
     }
 }
@@ -163,6 +212,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, AnyError> {
         Command::Reproduce { out, planted, opts } => {
             let mut e = Experiment::note(opts.seed, opts.iters);
             e.params = opts.params();
+            e.init = opts.init.into();
             e.params.check()?;
             if planted {
                 e.data = DataKind::Planted;
@@ -183,16 +233,23 @@ fn dispatch(cli: Cli) -> Result<ExitCode, AnyError> {
             let m = read_matrix(&data)?;
             let problem = Problem::new(m.clone(), rank).map_err(|e| in_file(&data, e))?;
             let (rows, cols) = problem.dim();
-            let init = match (init_u, init_v) {
+            let (init, init_kind) = match (init_u, init_v) {
                 (Some(pu), Some(pv)) => {
                     let f = Factors {
                         u: read_matrix(&pu)?,
                         v: read_matrix(&pv)?,
                     };
                     check_init(&problem, &f, &pu, &pv)?;
-                    f
+                    (f, InitKind::Files)
                 }
-                _ => init::note_factors(&mut init::rng(opts.seed), rows, cols, rank),
+                _ => {
+                    let mut f = init::note_factors(&mut init::rng(opts.seed), rows, cols, rank);
+                    let kind: InitKind = opts.init.into();
+                    if kind == InitKind::Scaled {
+                        init::scale_to_data(&mut f, &m);
+                    }
+                    (f, kind)
+                }
             };
             let experiment = Experiment {
                 m: rows,
@@ -200,6 +257,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, AnyError> {
                 k: rank,
                 seed: opts.seed,
                 data: DataKind::Random,
+                init: init_kind,
                 params,
             };
             let outcome =
@@ -241,7 +299,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, AnyError> {
             Ok(if rep.ok() {
                 ExitCode::SUCCESS
             } else {
-                ExitCode::from(4)
+                ExitCode::from(code::EXACT_MISMATCH)
             })
         }
     }
@@ -357,11 +415,17 @@ fn finish(o: &Outcome, out: &Path, command: &str) -> Result<ExitCode, AnyError> 
     );
     if o.fit.stop.is_failure() {
         eprintln!("nmf-lab: error: {}", o.fit.stop);
-        return Ok(ExitCode::from(3));
+        return Ok(ExitCode::from(code::RUN_UNDEFINED));
     }
-    if o.claims.iter().any(|v| !v.holds) {
+    if o.claims.iter().any(|v| v.status == Status::Fails) {
         eprintln!("nmf-lab: a claim of the proof failed; see the table above");
-        return Ok(ExitCode::from(2));
+        return Ok(ExitCode::from(code::CLAIM_FAILED));
+    }
+    if o.claims.iter().any(|v| v.status == Status::NotExercised) {
+        eprintln!(
+            "nmf-lab: a claim was not exercised (no row could be checked); see the table above"
+        );
+        return Ok(ExitCode::from(code::NOT_EXERCISED));
     }
     Ok(ExitCode::SUCCESS)
 }

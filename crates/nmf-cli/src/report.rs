@@ -1,6 +1,6 @@
 //! Text and JSON reports of an [`Outcome`].
 
-use nmf_core::{EventKind, Outcome};
+use nmf_core::{all_hold, EventKind, Outcome};
 use serde_json::{json, Value};
 
 /// The claims as a fixed-width table.
@@ -8,12 +8,13 @@ pub fn claims_table(o: &Outcome) -> String {
     let fit = &o.fit;
     let e = &o.experiment;
     let mut s = format!(
-        "MU on M {}×{}, rank {}, seed {}, {:?} data: {} ({} rows)\n",
+        "MU on M {}×{}, rank {}, seed {}, {:?} data, {:?} init: {} ({} rows)\n",
         e.m,
         e.n,
         e.k,
         e.seed,
         e.data,
+        e.init,
         fit.stop,
         fit.trace.rows.len()
     );
@@ -21,9 +22,12 @@ pub fn claims_table(o: &Outcome) -> String {
         "final objective {:.6e}, final KKT residual {:.3e}\n",
         fit.final_objective, fit.final_kkt
     ));
+    s.push_str(
+        "value and tolerance are relative to each claim's round-off scale (σ, λ_max or s_k + s_k+1)\n",
+    );
     s.push_str(&format!(
-        "{:<26} {:>7} {:>7} {:>7} {:>8} {:>12} {:>12} {:>9}\n",
-        "claim", "verdict", "checked", "skipped", "worst@", "value", "tolerance", "usage"
+        "{:<26} {:>13} {:>7} {:>7} {:>6} {:>8} {:>12} {:>12} {:>9}\n",
+        "claim", "verdict", "checked", "skipped", "unres", "worst@", "value", "tolerance", "usage"
     ));
     for v in &o.claims {
         let (it, val, tol, use_) = match &v.worst {
@@ -36,27 +40,49 @@ pub fn claims_table(o: &Outcome) -> String {
             None => ("-".into(), "-".into(), "-".into(), "-".into()),
         };
         s.push_str(&format!(
-            "{:<26} {:>7} {:>7} {:>7} {:>8} {:>12} {:>12} {:>9}\n",
+            "{:<26} {:>13} {:>7} {:>7} {:>6} {:>8} {:>12} {:>12} {:>9}\n",
             v.claim,
-            if v.holds { "holds" } else { "FAILS" },
+            v.status.word(),
             v.checked,
             v.skipped,
+            v.unresolved,
             it,
             val,
             tol,
             use_
         ));
     }
+    for v in &o.claims {
+        if let Some(why) = v.why_not_exercised() {
+            s.push_str(&format!("{} not exercised: {why}\n", v.claim));
+        }
+    }
     let t = &fit.trace;
     let first = |k: EventKind| t.first_event(k).map(|x| x.iter);
     s.push_str(&format!(
-        "events: {} zero-reached, {} underflow; first zero at iteration {}, first underflow at {}, note's form undefined from {}\n",
+        "events: {} zero-reached, {} underflow; first zero at iteration {}, first underflow at {}, note's form undefined from {}, unresolved from {}\n",
         t.count_events(EventKind::ZeroReached),
         t.count_events(EventKind::Underflow),
         fmt_opt(first(EventKind::ZeroReached)),
         fmt_opt(first(EventKind::Underflow)),
         fmt_opt(first(EventKind::NoteFormUndefined)),
+        fmt_opt(first(EventKind::Unresolved)),
     ));
+    for kind in [EventKind::ZeroDataColumns, EventKind::ZeroDataRows] {
+        if let Some(ev) = t.first_event(kind) {
+            s.push_str(&format!(
+                "data: {} {} (first at {} {})\n",
+                ev.count,
+                kind.describe(),
+                if kind == EventKind::ZeroDataColumns {
+                    "column"
+                } else {
+                    "row"
+                },
+                ev.col.max(ev.row)
+            ));
+        }
+    }
     s
 }
 
@@ -84,6 +110,8 @@ pub fn summary(o: &Outcome, command: &str) -> Value {
             "first": fit.trace.events.iter().take(20).collect::<Vec<_>>(),
         },
         "claims": o.claims,
-        "all_claims_hold": o.claims.iter().all(|v| v.holds),
+        // true: every claim checked and held; false: one failed; null: none failed, but some
+        // claim was not exercised.
+        "all_claims_hold": all_hold(&o.claims),
     })
 }

@@ -180,10 +180,12 @@ fn negative_init_entry_names_file_and_place() {
 
 #[test]
 fn zero_denominator_during_a_run_is_reported_with_its_place() {
-    // Column 2 of M is zero: V's column 2 reaches 0 in iteration 0, and iteration 1 divides by
-    // zero. The trace up to that point is complete evidence and is written; the exit code is 3.
+    // Column 2 of the initial U is zero, so (UᵀU V) has a zero row 2: MU's V update divides
+    // 0 by 0 there at once. The (empty) trace is written; the exit code is 3.
     let dir = tempfile::tempdir().unwrap();
-    let m = write(dir.path(), "m.csv", "1,0,2\n2,0,1\n1,0,1\n");
+    let m = write(dir.path(), "m.csv", "1,3,2\n2,1,1\n1,2,1\n");
+    let u = write(dir.path(), "u.csv", "1,0\n2,0\n1,0\n");
+    let v = write(dir.path(), "v.csv", "1,1,1\n1,2,1\n");
     let out = dir.path().join("out");
     let o = nmf_lab(&[
         "run",
@@ -191,21 +193,91 @@ fn zero_denominator_during_a_run_is_reported_with_its_place() {
         m.to_str().unwrap(),
         "--rank",
         "2",
+        "--init-u",
+        u.to_str().unwrap(),
+        "--init-v",
+        v.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
     ]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(3), "{err}");
     assert!(
-        err.contains("zero denominator in the update of V at row 1, column 2, iteration 1"),
+        err.contains("zero denominator in the update of V at row 2, column 1, iteration 0"),
         "{err}"
     );
     let csv = std::fs::read_to_string(out.join("trace.csv")).unwrap();
-    assert_eq!(
-        csv.lines().count(),
-        2,
-        "header and the one completed iteration"
+    assert_eq!(csv.lines().count(), 1, "the header only");
+}
+
+#[test]
+fn a_zero_column_of_data_runs_to_the_end_with_an_event() {
+    // Column 2 of M is zero: V's column 2 is 0 after one step and stays 0 (the update there
+    // is defined as 0), the run completes, every claim is exercised, exit 0.
+    let dir = tempfile::tempdir().unwrap();
+    let m = write(dir.path(), "m.csv", "1,0,2,3\n2,0,1,1\n1,0,1,5\n4,0,1,2\n");
+    let out = dir.path().join("out");
+    let o = nmf_lab(&[
+        "run",
+        "--data",
+        m.to_str().unwrap(),
+        "--rank",
+        "2",
+        "--iters",
+        "500",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("data: 1 columns of M are all zero"),
+        "{stdout}"
     );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["all_claims_hold"], true);
+    assert_eq!(summary["iterations"], 500);
+}
+
+#[test]
+fn a_claim_with_no_row_to_check_is_not_exercised_and_exits_5() {
+    // One iteration: the objective claim compares consecutive rows and has none. That is not
+    // "holds": the table says why, all_claims_hold is null, and the exit code is 5.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    let o = nmf_lab(&["reproduce", "--iters", "1", "--out", out.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(5), "{stdout}");
+    assert!(
+        stdout.contains("objective_non_increasing not exercised: no row to check"),
+        "{stdout}"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["all_claims_hold"], serde_json::Value::Null);
+}
+
+#[test]
+fn usage_errors_exit_64_and_help_documents_every_exit_code() {
+    for args in [
+        &["reproduce", "--no-such-option"][..],
+        &["run", "--rank", "2"][..],
+        &["reproduce", "--iters", "many"][..],
+        &["frobnicate"][..],
+    ] {
+        let o = nmf_lab(args);
+        assert_eq!(o.status.code(), Some(64), "{args:?}");
+    }
+    let o = nmf_lab(&["--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    let help = String::from_utf8_lossy(&o.stdout);
+    for code in ["0 ", "1 ", "2 ", "3 ", "4 ", "5 ", "64"] {
+        assert!(
+            help.contains(&format!("\n  {code}")),
+            "--help lacks exit code {code}: {help}"
+        );
+    }
 }
 
 #[test]

@@ -191,7 +191,7 @@ fn checked_half(
     let x = matmul(t(fixed).view(), fixed.view());
     let a = matmul(t(fixed).view(), data.view());
     let denom = matmul(x.view(), w.view());
-    let Ok((ratio, w_new)) = formulas::mu_update(a.view(), denom.view(), w.view()) else {
+    let Ok((ratio, w_new)) = formulas::mu_update(a.view(), denom.view(), w.view(), &[]) else {
         c.report.undefined_steps += 1;
         return None;
     };
@@ -324,7 +324,7 @@ mod tests {
         let x = matmul(t(&u).view(), u.view());
         let a = matmul(t(&u).view(), data.view());
         let d = matmul(x.view(), v.view());
-        let (ratio, v_new) = formulas::mu_update(a.view(), d.view(), v.view()).unwrap();
+        let (ratio, v_new) = formulas::mu_update(a.view(), d.view(), v.view(), &[]).unwrap();
         let def = definitional(&data, &u, &v, &v_new);
         let closed = formulas::inner_closed(x.view(), v.view(), ratio.view());
         assert_eq!(def.inner, closed);
@@ -347,12 +347,12 @@ mod tests {
             let x = matmul(t(&u).view(), u.view());
             let a = matmul(t(&u).view(), data.view());
             let d = matmul(x.view(), v.view());
-            let (_, v_new) = formulas::mu_update(a.view(), d.view(), v.view()).unwrap();
+            let (_, v_new) = formulas::mu_update(a.view(), d.view(), v.view(), &[]).unwrap();
             let (m_t, vt) = (t(&data), t(&v_new));
             let y = matmul(t(&vt).view(), vt.view());
             let b = matmul(t(&vt).view(), m_t.view());
             let e = matmul(y.view(), t(&u).view());
-            let (_, ut_new) = formulas::mu_update(b.view(), e.view(), t(&u).view()).unwrap();
+            let (_, ut_new) = formulas::mu_update(b.view(), e.view(), t(&u).view(), &[]).unwrap();
 
             let p = crate::Problem::new(to_f64(data.view()), k).unwrap();
             let mut f = crate::Factors {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::claims::{self, Dims, Verdict};
 use crate::error::{NmfError, Result};
-use crate::init::{note_instance, DataKind};
+use crate::init::{note_instance, scale_to_data, DataKind, InitKind};
 use crate::problem::{Factors, Problem};
 use crate::run::{run, Fit, RunParams};
 use crate::solver::Mu;
@@ -32,6 +32,9 @@ pub struct Experiment {
     pub k: usize,
     pub seed: u64,
     pub data: DataKind,
+    /// Where the initial factors come from (the note's draws, or those scaled to the data).
+    #[serde(default)]
+    pub init: InitKind,
     pub params: RunParams,
 }
 
@@ -43,6 +46,7 @@ impl Default for Experiment {
             k: 5,
             seed: DEFAULT_SEED,
             data: DataKind::Random,
+            init: InitKind::Note,
             params: RunParams::default(),
         }
     }
@@ -77,7 +81,11 @@ impl Experiment {
 
     /// `M` and the initial factors this experiment draws.
     pub fn instance(&self) -> (Array2<f64>, Factors) {
-        note_instance(self.seed, self.m, self.n, self.k, self.data)
+        let (data, mut f) = note_instance(self.seed, self.m, self.n, self.k, self.data);
+        if self.init == InitKind::Scaled {
+            scale_to_data(&mut f, &data);
+        }
+        (data, f)
     }
 
     /// The sizes the claims' tolerances depend on.

@@ -57,21 +57,39 @@ pub fn frob_inner<T: Scalar>(a: ArrayView2<T>, b: ArrayView2<T>) -> T {
 
 /// The multiplicative update of one half-step, given its denominator `D = X V`:
 /// $$R = A \oslash D,\qquad V' = V \circ R .$$
-/// Returns `(R, V')`, or the 0-based `(row, col)` of the first zero entry of `D`, where MU is
+/// Returns `(R, V')`, or the 0-based `(row, col)` of the first zero entry of `D` where MU is
 /// undefined ($0/0$ or $0\cdot\infty$; since all terms of $D_{zi}=\sum_j X_{zj}V_{ji}$ are
 /// $\ge 0$, $D_{zi}=0$ forces $X_{zz}V_{zi}=0$).
+///
+/// `off_support` lists the columns $i$ where the data's column is zero ($A_{:i} = 0$ for every
+/// `U`). There the half-problem decouples into $\tfrac12\|Uv_i\|^2$, minimised by $v_i = 0$, and
+/// the update is *defined* as $R_{:i} = 0$, $V'_{:i} = 0$: what the formula gives whenever
+/// $D_{:i} > 0$ (so on the first step), and its value from then on, when $D_{:i} = 0$ makes the
+/// quotient $0/0$. Scikit-learn's MU reaches the same values by putting a tiny ε into zero
+/// denominators only.
 // ANCHOR: mu_update
 pub fn mu_update<T: Scalar>(
     cross: ArrayView2<T>,
     denom: ArrayView2<T>,
     old: ArrayView2<T>,
+    off_support: &[usize],
 ) -> Result<(Array2<T>, Array2<T>), (usize, usize)> {
-    if let Some(((i, j), _)) = denom.indexed_iter().find(|(_, d)| **d == T::zero()) {
-        return Err((i, j));
+    let on_support = |i: usize| !off_support.contains(&i);
+    if let Some(((z, i), _)) = denom
+        .indexed_iter()
+        .find(|((_, i), d)| **d == T::zero() && on_support(*i))
+    {
+        return Err((z, i));
     }
-    let ratio = Zip::from(cross)
+    let mut ratio = Array2::from_elem(cross.raw_dim(), T::zero());
+    Zip::indexed(&mut ratio)
+        .and(cross)
         .and(denom)
-        .map_collect(|a, d| a.clone() / d.clone());
+        .for_each(|(_, i), r, a, d| {
+            if on_support(i) {
+                *r = a.clone() / d.clone();
+            }
+        });
     let new = Zip::from(old)
         .and(&ratio)
         .map_collect(|v, r| v.clone() * r.clone());
@@ -231,8 +249,15 @@ pub fn objective_gram<T: Scalar>(
     gram: ArrayView2<T>,
     vvt: ArrayView2<T>,
 ) -> T {
+    objective_from_terms(m_norm_sq, frob_inner(cross, v), frob_inner(gram, vvt))
+}
+
+/// The Gram form from its three terms $\|M\|^2$, $\langle U^\top M, V\rangle$ and
+/// $\langle U^\top U, VV^\top\rangle$ (which the `f64` path forms on power-of-two–scaled
+/// arrays, [`crate::diagnostics::objective_gram_scaled`]).
+pub fn objective_from_terms<T: Scalar>(m_norm_sq: T, cross_v: T, gram_vvt: T) -> T {
     let two = T::one() + T::one();
-    half::<T>() * (m_norm_sq - two * frob_inner(cross, v) + frob_inner(gram, vvt))
+    half::<T>() * (m_norm_sq - two * cross_v + gram_vvt)
 }
 // ANCHOR_END: objective_gram
 
@@ -249,7 +274,12 @@ pub fn objective_scale<T: Scalar>(
     gram: ArrayView2<T>,
     vvt: ArrayView2<T>,
 ) -> T {
+    objective_scale_from_terms(m_norm_sq, frob_inner(cross, v), frob_inner(gram, vvt))
+}
+
+/// [`objective_scale`] from the same three terms as [`objective_from_terms`].
+pub fn objective_scale_from_terms<T: Scalar>(m_norm_sq: T, cross_v: T, gram_vvt: T) -> T {
     let two = T::one() + T::one();
-    half::<T>() * (m_norm_sq + two * frob_inner(cross, v) + frob_inner(gram, vvt))
+    half::<T>() * (m_norm_sq + two * cross_v + gram_vvt)
 }
 // ANCHOR_END: objective_scale

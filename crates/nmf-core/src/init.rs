@@ -29,6 +29,44 @@ pub enum DataKind {
     Planted,
 }
 
+/// Where the initial factors come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum InitKind {
+    /// The note's seeded draws `U ~ U[0,1)`, `V ~ U[1,2)`, whatever the data's magnitude.
+    #[default]
+    Note,
+    /// The same draws scaled to the data: both factors times $\sqrt{\operatorname{mean}(M)/k}$
+    /// (scikit-learn's scale for its random init), so that $UV$ is of the order of `M` in any
+    /// units ([`scale_to_data`]).
+    Scaled,
+    /// Given by the user (files).
+    Files,
+}
+
+/// The factor scikit-learn's random init uses, $\sqrt{\operatorname{mean}(M)/k}$ (the mean
+/// taken as a scaled sum, so it neither over- nor underflows).
+pub fn data_scale(m: &Array2<f64>, k: usize) -> f64 {
+    let (s, e) = crate::scaling::normalizer(crate::scaling::max_exponent(m.view()));
+    let mean_hat = m.iter().fold(0.0, |acc, &x| acc + x * s) / (m.len() as f64 * k as f64);
+    // sqrt(mean_hat · 2^e): keep the exponent even so that the root of the power is exact.
+    let (mean_hat, e) = if e % 2 == 0 {
+        (mean_hat, e)
+    } else {
+        (mean_hat * 2.0, e - 1)
+    };
+    crate::scaling::ldexp(mean_hat.sqrt(), e / 2)
+}
+
+/// Scale both factors by [`data_scale`] (an all-zero `M` leaves them unchanged).
+pub fn scale_to_data(f: &mut Factors, m: &Array2<f64>) {
+    let c = data_scale(m, f.u.ncols());
+    if c > 0.0 && c.is_finite() {
+        f.u.mapv_inplace(|x| x * c);
+        f.v.mapv_inplace(|x| x * c);
+    }
+}
+
 /// A uniform matrix on `[lo, hi)`.
 pub fn uniform(rng: &mut ChaCha8Rng, rows: usize, cols: usize, lo: f64, hi: f64) -> Array2<f64> {
     let dist = Uniform::new(lo, hi).expect("lo < hi are finite constants");
@@ -65,3 +103,21 @@ pub fn note_instance(
     (data, f)
 }
 // ANCHOR_END: note_instance
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn data_scale_is_sklearns_and_scales_with_the_data() {
+        let m = array![[1.0, 2.0], [3.0, 6.0]]; // mean 3
+        let c = data_scale(&m, 3);
+        assert!((c - 1.0).abs() <= 2.0 * f64::EPSILON, "{c}");
+        // M → 4^j M scales the factor by exactly 2^j, also far outside the range of mean(M)².
+        for j in [-400, -1, 1, 400] {
+            let mj = m.mapv(|x| crate::scaling::ldexp(x, 2 * j));
+            assert_eq!(data_scale(&mj, 3), crate::scaling::ldexp(c, j), "j = {j}");
+        }
+    }
+}

@@ -9,7 +9,7 @@
 //! use nmf_core::Experiment;
 //! let out = Experiment::note(0, 50).run().unwrap();
 //! assert_eq!(out.fit.trace.rows.len(), 50);
-//! assert!(out.claims.iter().all(|v| v.holds));
+//! assert!(out.claims.iter().all(|v| v.holds()));
 //! ```
 //!
 //! Module map: [`problem`] (validated input), [`init`] (seeded draws), [`solver`] (the
@@ -27,14 +27,15 @@ pub mod init;
 pub mod io;
 pub mod problem;
 pub mod run;
+pub mod scaling;
 pub mod solver;
 pub mod spectral;
 pub mod trace;
 
-pub use claims::{check_all, Dims, Verdict, Worst};
+pub use claims::{all_hold, check_all, Dims, Status, Verdict, Worst};
 pub use error::{NmfError, Result, Which};
 pub use experiment::{Experiment, Outcome};
-pub use init::DataKind;
+pub use init::{DataKind, InitKind};
 pub use problem::{Factors, Problem};
 pub use run::{run, Fit, ObjectiveMode, RunParams};
 pub use solver::{HalfStep, Mu, Solver, Step, StepError};

@@ -15,6 +15,8 @@ pub struct Problem {
     m: Array2<f64>,
     rank: usize,
     m_norm_sq: f64,
+    zero_rows: Vec<usize>,
+    zero_cols: Vec<usize>,
 }
 
 /// The factors `U` (m×k) and `V` (k×n), entries finite and ≥ 0.
@@ -81,8 +83,20 @@ impl Problem {
                 n: cols,
             });
         }
-        let m_norm_sq = m.iter().map(|x| x * x).sum();
-        Ok(Problem { m, rank, m_norm_sq })
+        let m_norm_sq = crate::scaling::frob_sq(m.view());
+        let zero_rows = (0..rows)
+            .filter(|&i| m.row(i).iter().all(|&x| x == 0.0))
+            .collect();
+        let zero_cols = (0..cols)
+            .filter(|&j| m.column(j).iter().all(|&x| x == 0.0))
+            .collect();
+        Ok(Problem {
+            m,
+            rank,
+            m_norm_sq,
+            zero_rows,
+            zero_cols,
+        })
     }
 
     /// The data matrix.
@@ -97,9 +111,19 @@ impl Problem {
     pub fn rank(&self) -> usize {
         self.rank
     }
-    /// `‖M‖²_F`, computed once.
+    /// `‖M‖²_F`, computed once (with a power-of-two scale, so it neither over- nor
+    /// underflows unless the value itself is out of range).
     pub fn m_norm_sq(&self) -> f64 {
         self.m_norm_sq
+    }
+    /// The (0-based) rows of `M` that are all zero. Off the support of `M` the problem
+    /// decouples: such a row of `U` only adds $\tfrac12\|u_i V\|^2$, minimised by $u_i = 0$.
+    pub fn zero_rows(&self) -> &[usize] {
+        &self.zero_rows
+    }
+    /// The (0-based) columns of `M` that are all zero; likewise for the columns of `V`.
+    pub fn zero_cols(&self) -> &[usize] {
+        &self.zero_cols
     }
 
     /// Validate initial factors against this problem: shapes `m×k` and `k×n`, entries finite

@@ -46,6 +46,19 @@ pub enum StepError {
         row: usize,
         col: usize,
     },
+    /// The update of `factor` overflowed (an entry of its products or of the new factor is not
+    /// finite) at (1-based) `row`, `col` of that factor: the data's scale is beyond what MU's
+    /// products ($MV^\top$ grows like the square of the data) can represent.
+    Overflow {
+        factor: Which,
+        row: usize,
+        col: usize,
+    },
+    /// The update of `factor` underflowed: the Gram matrix of the other factor has a diagonal
+    /// entry below the normal range at (1-based) `index` while that factor's column or row
+    /// `index` is not zero (its squared norm underflowed), so MU's products there are no longer
+    /// represented to working precision.
+    Underflow { factor: Which, index: usize },
 }
 
 /// One iterative NMF method. `step` maps `(Uₖ, Vₖ)` to `(Uₖ₊₁, Vₖ₊₁)` in place. Solvers to come:
@@ -65,13 +78,71 @@ pub trait Solver {
 pub struct Mu;
 
 /// One MU half-step in column layout from `gram`, `cross` and `old`.
+/// Why a half-step failed, at a 0-based (row, col) of the column layout.
+enum HalfError {
+    ZeroDenominator(usize, usize),
+    Overflow(usize, usize),
+    Underflow(usize),
+}
+
+impl HalfError {
+    /// As a [`StepError`] of `factor`, with `to_factor` mapping the column-layout position to
+    /// the factor's 1-based (row, col).
+    fn of(self, factor: Which, to_factor: impl Fn(usize, usize) -> (usize, usize)) -> StepError {
+        match self {
+            HalfError::ZeroDenominator(z, i) => {
+                let (row, col) = to_factor(z, i);
+                StepError::ZeroDenominator { factor, row, col }
+            }
+            HalfError::Overflow(z, i) => {
+                let (row, col) = to_factor(z, i);
+                StepError::Overflow { factor, row, col }
+            }
+            HalfError::Underflow(z) => StepError::Underflow {
+                factor,
+                index: z + 1,
+            },
+        }
+    }
+}
+
+/// The first position where an entry of any of `arrays` is not finite.
+fn first_non_finite(arrays: &[&Array2<f64>]) -> Option<(usize, usize)> {
+    arrays
+        .iter()
+        .filter_map(|a| {
+            a.indexed_iter()
+                .find(|(_, x)| !x.is_finite())
+                .map(|(p, _)| p)
+        })
+        .min()
+}
+
+/// One MU half-step in column layout; `fixed` is the fixed factor in row layout (its rows
+/// are the columns of `U`, or the rows of `V'`), whose Gram matrix `gram` is.
 fn mu_half(
-    gram: Array2<f64>,
+    fixed: ArrayView2<f64>,
     cross: Array2<f64>,
     old: Array2<f64>,
-) -> Result<HalfStep, (usize, usize)> {
+    off_support: &[usize],
+) -> Result<HalfStep, HalfError> {
+    let gram = gram_rows(fixed);
+    // A Gram diagonal entry ‖row z‖² below the normal range while row z is not zero: the
+    // squares underflowed, and so will every product MU forms from that row.
+    if let Some(z) = (0..gram.nrows())
+        .find(|&z| gram[[z, z]] < f64::MIN_POSITIVE && fixed.row(z).iter().any(|&x| x != 0.0))
+    {
+        return Err(HalfError::Underflow(z));
+    }
     let denom = gram.dot(&old);
-    let (ratio, new) = formulas::mu_update(cross.view(), denom.view(), old.view())?;
+    if let Some((z, i)) = first_non_finite(&[&gram, &cross, &denom]) {
+        return Err(HalfError::Overflow(z, i));
+    }
+    let (ratio, new) = formulas::mu_update(cross.view(), denom.view(), old.view(), off_support)
+        .map_err(|(z, i)| HalfError::ZeroDenominator(z, i))?;
+    if let Some((z, i)) = first_non_finite(&[&new]) {
+        return Err(HalfError::Overflow(z, i));
+    }
     Ok(HalfStep {
         gram,
         cross,
@@ -95,30 +166,20 @@ impl Solver for Mu {
         let m = p.m();
         // V half-step: X = UᵀU, A = UᵀM.
         let ut = f.u.t();
-        let v = mu_half(gram_rows(ut), ut.dot(&m), f.v.clone()).map_err(|(z, i)| {
-            StepError::ZeroDenominator {
-                factor: Which::V,
-                row: z + 1,
-                col: i + 1,
-            }
-        })?;
+        let v = mu_half(ut, ut.dot(&m), f.v.clone(), p.zero_cols())
+            .map_err(|e| e.of(Which::V, |z, i| (z + 1, i + 1)))?;
         // U half-step with the new V: Y = V'V'ᵀ, (MV'ᵀ)ᵀ = V'Mᵀ, old = Uᵀ.
         let vn = v.new.view();
         // Uᵀ in standard (row-major) layout, so that the column-layout loops run over
         // contiguous rows.
         let u = mu_half(
-            gram_rows(vn),
+            vn,
             vn.dot(&m.t()),
             ut.as_standard_layout().into_owned(),
+            p.zero_rows(),
         )
-        .map_err(|(z, i)| {
-            // column layout (z, i) of Uᵀ is U[i, z]
-            StepError::ZeroDenominator {
-                factor: Which::U,
-                row: i + 1,
-                col: z + 1,
-            }
-        })?;
+        // column layout (z, i) of Uᵀ is U[i, z]
+        .map_err(|e| e.of(Which::U, |z, i| (i + 1, z + 1)))?;
         f.v.assign(&v.new);
         f.u.assign(&u.new.t());
         Ok(Step { v, u })

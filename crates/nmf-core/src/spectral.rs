@@ -19,12 +19,16 @@ fn to_nalgebra(a: ArrayView2<f64>) -> DMatrix<f64> {
 /// it stands for.
 // ANCHOR: sym_eig_extremes
 pub fn sym_eig_extremes(a: ArrayView2<f64>) -> (f64, f64) {
-    let m = to_nalgebra(a);
-    let s = (&m + m.transpose()) * 0.5;
-    let ev = s.symmetric_eigenvalues();
+    // On the matrix scaled by a power of two into [1, 2) ([`crate::scaling`]): the QR
+    // iteration's thresholds are then the same at every scale of the data, so the extremes are
+    // exactly 2^e times those of the scaled matrix, and nothing over- or underflows inside.
+    let (s, e) = crate::scaling::normalizer(crate::scaling::max_exponent(a));
+    let m = to_nalgebra(a) * s;
+    let sym = (&m + m.transpose()) * 0.5;
+    let ev = sym.symmetric_eigenvalues();
     let min = ev.iter().copied().fold(f64::INFINITY, f64::min);
     let max = ev.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    (min, max)
+    (crate::scaling::ldexp(min, e), crate::scaling::ldexp(max, e))
 }
 // ANCHOR_END: sym_eig_extremes
 

@@ -69,6 +69,40 @@ pub struct Record {
     pub zeros_u: usize,
     pub subnormal_v: usize,
     pub subnormal_u: usize,
+    // ---- scale-free forms, judged by the claims (see `crate::claims`) ----
+    /// The V half-step's sums divided by `scale_v` (σ), formed before they are put back into
+    /// the data's units ([`crate::diagnostics::RelSums`]): they never under- or overflow and
+    /// are bit-for-bit the same when `M` is scaled by a power of two. Empty when ΔV = 0.
+    pub rel_step_v: Option<f64>,
+    pub rel_inner_v: Option<f64>,
+    pub rel_inner_closed_v: Option<f64>,
+    pub rel_decrease_v: Option<f64>,
+    pub rel_knorm_v: Option<f64>,
+    /// $\tfrac12\min_z X_{zz}\|\Delta V\|^2/\sigma$: the decrease bound that needs no full rank.
+    pub rel_diag_bound_v: Option<f64>,
+    /// One product's worst underflow error relative to σ (the claims' absolute underflow term
+    /// is a count of products times this).
+    pub rel_underflow_v: Option<f64>,
+    /// The second-order effect of the new iterate's own rounding on the identities for the
+    /// exact MU image, relative to σ ([`crate::diagnostics::RelSums::iterate`]).
+    pub rel_iterate_v: Option<f64>,
+    /// The absolute rounding of subnormal entries of the new iterate, relative to σ
+    /// ([`crate::diagnostics::RelSums::iterate_underflow`]).
+    pub rel_iterate_underflow_v: Option<f64>,
+    /// Moved entries whose inputs (MU's own products) were subnormal, and subnormal entries of
+    /// the Gram matrix ([`crate::diagnostics::RelSums::subnormal_inputs`]); 0 when no step.
+    pub subnormal_inputs_v: usize,
+    /// The same for the U half-step (relative to `scale_u`).
+    pub rel_step_u: Option<f64>,
+    pub rel_inner_u: Option<f64>,
+    pub rel_inner_closed_u: Option<f64>,
+    pub rel_decrease_u: Option<f64>,
+    pub rel_knorm_u: Option<f64>,
+    pub rel_diag_bound_u: Option<f64>,
+    pub rel_underflow_u: Option<f64>,
+    pub rel_iterate_u: Option<f64>,
+    pub rel_iterate_underflow_u: Option<f64>,
+    pub subnormal_inputs_u: usize,
 }
 
 /// What happened to entries of a factor during one iteration.
@@ -81,6 +115,16 @@ pub enum EventKind {
     Underflow,
     /// The note's square-root form of Lemma 2 became NaN for the first time.
     NoteFormUndefined,
+    /// Columns of `M` are all zero (`count` of them, the first at `col`): the matching columns
+    /// of `V` are 0 from iteration 1 on, where MU is defined as 0 (see
+    /// [`crate::formulas::mu_update`]). Recorded once, at iteration 0.
+    ZeroDataColumns,
+    /// Rows of `M` are all zero (`count`, the first at `row`); likewise for the rows of `U`.
+    ZeroDataRows,
+    /// A half-step's sums are no longer resolved: their underflow error bound exceeds their
+    /// round-off bound (the step is below about 2⁻¹⁰⁰⁰ of the iterate). From here on the
+    /// claims of that half-step skip such rows as unresolved. Recorded at the first such row.
+    Unresolved,
 }
 
 impl EventKind {
@@ -92,12 +136,21 @@ impl EventKind {
             EventKind::ZeroReached => "reached exactly 0 (zero locking)",
             EventKind::Underflow => "became subnormal (underflow)",
             EventKind::NoteFormUndefined => "the note's √ form of Lemma 2 became NaN or ∞",
+            EventKind::ZeroDataColumns => {
+                "columns of M are all zero (V is 0 there from iteration 1; the update is defined as 0)"
+            }
+            EventKind::ZeroDataRows => {
+                "rows of M are all zero (U is 0 there from iteration 1; the update is defined as 0)"
+            }
+            EventKind::Unresolved => {
+                "a half-step's sums fell below what the double range resolves (rows skipped as unresolved)"
+            }
         }
     }
 
     /// Whether the event concerns entries of a factor (so `count`, `row`, `col` mean something).
     pub fn about_entries(self) -> bool {
-        !matches!(self, EventKind::NoteFormUndefined)
+        matches!(self, EventKind::ZeroReached | EventKind::Underflow)
     }
 }
 
@@ -136,6 +189,22 @@ pub enum StopReason {
         row: usize,
         col: usize,
     },
+    /// MU's update of `factor` overflowed at (1-based) row, col of that factor (its products
+    /// grow like the square of the data's scale); the row was not recorded.
+    Overflow {
+        iter: usize,
+        factor: Which,
+        row: usize,
+        col: usize,
+    },
+    /// MU's update of `factor` underflowed: the other factor's Gram matrix has a subnormal
+    /// diagonal entry at (1-based) `index` (the data's scale is below what MU's products
+    /// represent); the row was not recorded.
+    Underflow {
+        iter: usize,
+        factor: Which,
+        index: usize,
+    },
     /// A diagnostic came out non-finite (overflow); the row was not recorded.
     NonFinite { iter: usize, quantity: String },
     /// The caller's callback asked to stop after iteration `iter`.
@@ -147,7 +216,10 @@ impl StopReason {
     pub fn is_failure(&self) -> bool {
         matches!(
             self,
-            StopReason::ZeroDenominator { .. } | StopReason::NonFinite { .. }
+            StopReason::ZeroDenominator { .. }
+                | StopReason::Overflow { .. }
+                | StopReason::Underflow { .. }
+                | StopReason::NonFinite { .. }
         )
     }
 }
@@ -163,6 +235,14 @@ impl std::fmt::Display for StopReason {
             StopReason::ZeroDenominator { iter, factor, row, col } => write!(
                 f,
                 "zero denominator in the update of {factor} at row {row}, column {col}, iteration {iter}: MU is undefined there"
+            ),
+            StopReason::Overflow { iter, factor, row, col } => write!(
+                f,
+                "the update of {factor} overflowed at row {row}, column {col}, iteration {iter}: the data's scale is beyond the double range of MU's products"
+            ),
+            StopReason::Underflow { iter, factor, index } => write!(
+                f,
+                "the update of {factor} underflowed at iteration {iter}: the Gram matrix it divides by has diagonal entry ({index}, {index}) below the normal range for a non-zero factor; the data's scale is below the double range of MU's products"
             ),
             StopReason::NonFinite { iter, quantity } => {
                 write!(f, "{quantity} is not finite at iteration {iter} (overflow)")
@@ -247,7 +327,7 @@ impl Trace {
 impl Record {
     /// Every column as `(name, value)`, in CSV order; undefined values are `None`, counts and
     /// flags become numbers. A test checks that the names equal the CSV header.
-    pub fn values(&self) -> [(&'static str, Option<f64>); 37] {
+    pub fn values(&self) -> [(&'static str, Option<f64>); 57] {
         [
             ("iter", Some(self.iter as f64)),
             ("objective", Some(self.objective)),
@@ -289,6 +369,26 @@ impl Record {
             ("zeros_u", Some(self.zeros_u as f64)),
             ("subnormal_v", Some(self.subnormal_v as f64)),
             ("subnormal_u", Some(self.subnormal_u as f64)),
+            ("rel_step_v", self.rel_step_v),
+            ("rel_inner_v", self.rel_inner_v),
+            ("rel_inner_closed_v", self.rel_inner_closed_v),
+            ("rel_decrease_v", self.rel_decrease_v),
+            ("rel_knorm_v", self.rel_knorm_v),
+            ("rel_diag_bound_v", self.rel_diag_bound_v),
+            ("rel_underflow_v", self.rel_underflow_v),
+            ("rel_iterate_v", self.rel_iterate_v),
+            ("rel_iterate_underflow_v", self.rel_iterate_underflow_v),
+            ("subnormal_inputs_v", Some(self.subnormal_inputs_v as f64)),
+            ("rel_step_u", self.rel_step_u),
+            ("rel_inner_u", self.rel_inner_u),
+            ("rel_inner_closed_u", self.rel_inner_closed_u),
+            ("rel_decrease_u", self.rel_decrease_u),
+            ("rel_knorm_u", self.rel_knorm_u),
+            ("rel_diag_bound_u", self.rel_diag_bound_u),
+            ("rel_underflow_u", self.rel_underflow_u),
+            ("rel_iterate_u", self.rel_iterate_u),
+            ("rel_iterate_underflow_u", self.rel_iterate_underflow_u),
+            ("subnormal_inputs_u", Some(self.subnormal_inputs_u as f64)),
         ]
     }
 
@@ -332,6 +432,26 @@ impl Record {
             zeros_u: 0,
             subnormal_v: 0,
             subnormal_u: 0,
+            rel_step_v: None,
+            rel_inner_v: None,
+            rel_inner_closed_v: None,
+            rel_decrease_v: None,
+            rel_knorm_v: None,
+            rel_diag_bound_v: None,
+            rel_underflow_v: None,
+            rel_iterate_v: None,
+            rel_iterate_underflow_v: None,
+            subnormal_inputs_v: 0,
+            rel_step_u: None,
+            rel_inner_u: None,
+            rel_inner_closed_u: None,
+            rel_decrease_u: None,
+            rel_knorm_u: None,
+            rel_diag_bound_u: None,
+            rel_underflow_u: None,
+            rel_iterate_u: None,
+            rel_iterate_underflow_u: None,
+            subnormal_inputs_u: 0,
         }
     }
 }

@@ -327,24 +327,26 @@ pub fn decrease_split_figure(trace: &Trace) -> Plot {
 /// machine epsilon relative to the round-off scale σ of the terms, next to the tolerance each
 /// claim allows, in the same units (both from [`nmf_core::claims::lemma1_row`],
 /// [`nmf_core::claims::lemma2_row`] and [`nmf_core::claims::in_eps_units`]). A residual of
-/// exactly 0 is drawn at the panel floor by its own counted legend entry; a row where σ = 0
-/// (no step) is a gap.
+/// exactly 0 is drawn at the panel floor by its own counted legend entry; a row with no step
+/// (σ = 0) or an unresolved one is a gap.
 pub fn identity_residuals_figure(trace: &Trace, dims: Dims) -> Plot {
     let x = Xs::from_iters(trace.iters());
     let rows = &trace.rows;
-    let in_eps = |half: Half, pair: Option<(f64, f64)>, r: &nmf_core::Record| {
-        pair.map(|(res, tol)| (in_eps_units(res, r, half), in_eps_units(tol, r, half)))
+    let in_eps = |check: nmf_core::claims::RowCheck| {
+        check
+            .pair()
+            .map(|(res, tol)| (Some(in_eps_units(res)), Some(in_eps_units(tol))))
     };
     let mut l1 = Vec::new();
     let mut l2 = Vec::new();
     for (half, color, tag) in [(Half::V, BLUE, "V"), (Half::U, RED, "U")] {
         let one: Vec<_> = rows
             .iter()
-            .map(|r| in_eps(half, Some(lemma1_row(r, dims, half)), r))
+            .map(|r| in_eps(lemma1_row(r, dims, half)))
             .collect();
         let two: Vec<_> = rows
             .iter()
-            .map(|r| in_eps(half, lemma2_row(r, dims, half), r))
+            .map(|r| in_eps(lemma2_row(r, dims, half)))
             .collect();
         for (out, data, lemma) in [(&mut l1, one, "Lemma 1"), (&mut l2, two, "Lemma 2")] {
             out.push(Series::new(

@@ -110,7 +110,11 @@ pub fn claims_table_html(claims: &[Verdict]) -> String {
 <td>{}</td><td>{}</td></tr>",
             escape(&v.claim),
             escape(&v.statement),
-            if v.holds { "✔ yes" } else { "✘ NO" },
+            match v.status {
+                nmf_core::Status::Holds => "✔ yes",
+                nmf_core::Status::Fails => "✘ NO",
+                nmf_core::Status::NotExercised => "– not exercised",
+            },
             v.checked,
             v.skipped,
             v.violations,

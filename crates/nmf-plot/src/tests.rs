@@ -223,16 +223,22 @@ fn identity_residuals_figure_uses_the_claims_residuals_in_eps_units() {
     let tol = &trace_named(&v, "Lemma 1 (V): tolerance")["y"];
     let res = &trace_named(&v, "Lemma 1 (V): |residual|")["y"];
     for (i, r) in t.rows.iter().enumerate() {
-        let (value, bound) = lemma1_row(r, experiment().dims(), Half::V);
-        assert_eq!(tol[i].as_f64(), in_eps_units(bound, r, Half::V));
-        let expected = in_eps_units(value, r, Half::V).filter(|x| *x > 0.0);
+        let (value, bound) = lemma1_row(r, experiment().dims(), Half::V).pair().unwrap();
+        assert_eq!(tol[i].as_f64(), Some(in_eps_units(bound)));
+        let expected = Some(in_eps_units(value)).filter(|x| *x > 0.0);
         assert_eq!(res[i].as_f64(), expected, "row {i}");
     }
     // Exact zeros of a residual are drawn by a counted companion entry, not dropped.
     let zeros = t
         .rows
         .iter()
-        .filter(|r| lemma1_row(r, experiment().dims(), Half::V).0 == 0.0)
+        .filter(|r| {
+            lemma1_row(r, experiment().dims(), Half::V)
+                .pair()
+                .unwrap()
+                .0
+                == 0.0
+        })
         .count();
     let companion = "Lemma 1 (V): |residual| / (ε σ_v): = 0 at";
     if zeros > 0 {
