@@ -12,6 +12,15 @@ reproduce *ARGS:
 verify-exact *ARGS:
     cargo run --release -p nmf-cli -- verify-exact {{ARGS}}
 
+# nmf-lab's MU on the digits matrix against scikit-learn's MU from the same start (installs scikit-learn if missing).
+compare-sklearn:
+    cargo build --release -p nmf-cli
+    python3 scripts/sklearn_compare.py --nmf-lab target/release/nmf-lab --data data/digits.csv --rank 10 --iters 2000 --seed 0
+
+# Regenerate data/digits.csv from scikit-learn (installs it if missing; idempotent).
+digits:
+    python3 scripts/digits.py
+
 # Review changed trace snapshots one by one (installs cargo-insta if missing).
 review:
     command -v cargo-insta >/dev/null || cargo install --locked cargo-insta

@@ -11,8 +11,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nmf_core::exact::{self, ExactParams};
 use nmf_core::io::{read_matrix, write_atomic};
 use nmf_core::{
-    init, DataKind, Experiment, Factors, InitKind, NmfError, ObjectiveMode, Outcome, Problem,
-    RunParams, Status,
+    DataKind, Experiment, Factors, InitKind, NmfError, ObjectiveMode, Outcome, Problem, RunParams,
+    Status,
 };
 
 mod report;
@@ -233,32 +233,26 @@ fn dispatch(cli: Cli) -> Result<ExitCode, AnyError> {
             let m = read_matrix(&data)?;
             let problem = Problem::new(m.clone(), rank).map_err(|e| in_file(&data, e))?;
             let (rows, cols) = problem.dim();
-            let (init, init_kind) = match (init_u, init_v) {
+            let mut experiment = Experiment {
+                m: rows,
+                n: cols,
+                k: rank,
+                seed: opts.seed,
+                data: DataKind::Random,
+                init: opts.init.into(),
+                params,
+            };
+            let init = match (init_u, init_v) {
                 (Some(pu), Some(pv)) => {
                     let f = Factors {
                         u: read_matrix(&pu)?,
                         v: read_matrix(&pv)?,
                     };
                     check_init(&problem, &f, &pu, &pv)?;
-                    (f, InitKind::Files)
+                    experiment.init = InitKind::Files;
+                    f
                 }
-                _ => {
-                    let mut f = init::note_factors(&mut init::rng(opts.seed), rows, cols, rank);
-                    let kind: InitKind = opts.init.into();
-                    if kind == InitKind::Scaled {
-                        init::scale_to_data(&mut f, &m);
-                    }
-                    (f, kind)
-                }
-            };
-            let experiment = Experiment {
-                m: rows,
-                n: cols,
-                k: rank,
-                seed: opts.seed,
-                data: DataKind::Random,
-                init: init_kind,
-                params,
+                _ => experiment.start_for(&m),
             };
             let outcome =
                 with_progress(opts.iters, opts.quiet, |cb| experiment.run_on(m, init, cb))?;

@@ -88,6 +88,19 @@ impl Experiment {
         (data, f)
     }
 
+    /// The seeded start for given data (a user's matrix): the note's draws from this
+    /// experiment's seed (the same factors [`instance`](Self::instance) draws), scaled to
+    /// `data` when `init` is [`InitKind::Scaled`]. `InitKind::Files` has no seeded start; it
+    /// gets the note's draws.
+    pub fn start_for(&self, data: &Array2<f64>) -> Factors {
+        let mut f =
+            crate::init::note_factors(&mut crate::init::rng(self.seed), self.m, self.n, self.k);
+        if self.init == InitKind::Scaled {
+            scale_to_data(&mut f, data);
+        }
+        f
+    }
+
     /// The sizes the claims' tolerances depend on.
     pub fn dims(&self) -> Dims {
         Dims {
@@ -145,6 +158,18 @@ impl Experiment {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_start_for_given_data_is_the_instance_start() {
+        for init in [InitKind::Note, InitKind::Scaled] {
+            let e = Experiment {
+                init,
+                ..Experiment::note(4, 10)
+            };
+            let (data, f) = e.instance();
+            assert_eq!(e.start_for(&data), f, "{init:?}");
+        }
+    }
 
     #[test]
     fn run_on_its_own_instance_is_run_and_rejects_other_shapes() {
