@@ -230,7 +230,22 @@ fn checked_half(
     let half = Q::one() / q(2, 1);
     c.holds(
         "½‖Δ‖²_K ≤ g(old) − g(new) ≤ ‖Δ‖²_K",
-        half * kn.clone() <= def.decrease && def.decrease <= kn,
+        half.clone() * kn.clone() <= def.decrease && def.decrease <= kn,
+    );
+    // The K-identity itself, of which the K-ratio bounds are consequences.
+    c.eq(
+        "k_identity: g(old) − g(new) = ‖Δ‖²_K − ½‖FΔ‖²",
+        &def.decrease,
+        &(kn.clone() - def.quad.clone()),
+    );
+    // The decrease bound that needs no full rank: K ⪰ Diag(X) entrywise.
+    let x_diag_min = (0..x.nrows())
+        .map(|z| x[[z, z]].clone())
+        .min()
+        .expect("k ≥ 1");
+    c.holds(
+        "g(old) − g(new) ≥ ½·min_z X_zz·‖Δ‖²",
+        def.decrease >= half * x_diag_min * formulas::frob_inner(delta.view(), delta.view()),
     );
     // ANCHOR_END: exact_identities
     Some(w_new)
@@ -310,7 +325,8 @@ mod tests {
         // which ends that instance early.
         assert!(rep.half_steps <= 4 * 60 && rep.half_steps >= 4 * (60 - rep.undefined_steps));
         assert!(rep.half_steps > 200, "most instances are fully checked");
-        assert_eq!(rep.identities, 7 * rep.half_steps);
+        // Nine per half-step: the five equalities, the K-identity and three inequalities.
+        assert_eq!(rep.identities, 9 * rep.half_steps);
     }
 
     #[test]
