@@ -35,6 +35,10 @@ lint:
 bench:
     cargo bench -p nmf-core --bench mu
 
+# Time a wide (61×1797) against a tall (1797×61) run in one go and print the ratio.
+bench-wide:
+    bash scripts/bench-wide.sh
+
 # Time the note's NumPy script and `nmf-lab reproduce` in one run and print the ratio.
 bench-numpy:
     bash scripts/bench-numpy.sh
