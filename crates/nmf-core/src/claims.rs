@@ -396,6 +396,16 @@ pub fn rel_resolved(r: &crate::diagnostics::RelSums, d: Dims, half: Half) -> boo
     )
 }
 
+/// The K-ratio on its own terms at row `r` ([`crate::formulas::k_ratio_own_terms`] of the
+/// σ-relative columns): what [`k_ratio_bounds`] checks. `None` without a step or a K-norm.
+pub fn k_ratio_own_terms(r: &Record, half: Half) -> Option<f64> {
+    let (step, kn) = match half {
+        Half::V => (r.rel_step_v?, r.rel_knorm_v?),
+        Half::U => (r.rel_step_u?, r.rel_knorm_u?),
+    };
+    crate::formulas::k_ratio_own_terms(step, kn)
+}
+
 /// Whether the half-step of row `r` is resolved (`None` when it made no step).
 pub fn half_resolved(r: &Record, d: Dims, half: Half) -> Option<bool> {
     half.rel(r, d).map(|h| h.resolved())
@@ -547,10 +557,13 @@ pub fn k_ratio_bounds(rows: &[Record], d: Dims, half: Half) -> Verdict {
             let Some(h) = half.rel(r, d) else {
                 return RowCheck::Skip;
             };
-            let Some(kn) = h.k_norm.filter(|&kn| kn > 0.0) else {
+            let (Some(kn), Some(ratio)) = (
+                h.k_norm,
+                h.k_norm
+                    .and_then(|kn| crate::formulas::k_ratio_own_terms(h.step, kn)),
+            ) else {
                 return RowCheck::Skip;
             };
-            let ratio = 1.0 - h.step / kn;
             let (lo, hi) = K_RATIO_BOUNDS;
             let outside = (lo - ratio).max(ratio - hi);
             let tol = 2.0 * h.gamma + 2.0 * h.underflow / kn;

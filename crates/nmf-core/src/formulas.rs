@@ -226,6 +226,18 @@ pub fn k_norm_sq_term<T: Scalar>(d: &T, v: &T, dv: &T) -> Option<T> {
 }
 // ANCHOR_END: k_norm_sq
 
+/// The K-ratio on its own terms, $\rho = 1 - \tfrac12\|U\Delta V\|^2 / \|\Delta V\|_K^2$: by the
+/// K-identity ([`k_norm_sq`]) it equals decrease$/\|\Delta V\|_K^2$, and it lies in
+/// $[\tfrac12, 1]$ because $0 \preceq X \preceq K$. Unlike the quotient of the decrease, both of
+/// its terms are formed without cancellation, so it stays resolved when the decrease is tiny
+/// beside its round-off scale. `None` when the K-norm is not positive. Either argument may be
+/// taken relative to a common scale (the trace's `rel_step_v`, `rel_knorm_v`).
+// ANCHOR: k_ratio_own_terms
+pub fn k_ratio_own_terms<T: Scalar>(step: T, k_norm_sq: T) -> Option<T> {
+    (k_norm_sq > T::zero()).then(|| T::one() - step / k_norm_sq)
+}
+// ANCHOR_END: k_ratio_own_terms
+
 /// The objective by its definition, $f(U,V) = \tfrac12\|M - UV\|_F^2$ (one pass over `M`).
 // ANCHOR: objective_direct
 pub fn objective_direct<T: Scalar>(m: ArrayView2<T>, uv: ArrayView2<T>) -> T {

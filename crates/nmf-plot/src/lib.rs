@@ -307,6 +307,16 @@ pub fn decrease_split_figure(trace: &Trace) -> Plot {
                 col(trace, "k_ratio_u"),
                 Style::solid(RED),
             ),
+            Series::new(
+                "V: K-ratio on its own terms 1 − ½‖UΔV‖²/‖ΔV‖²_K (checked)",
+                own_terms(trace, Half::V),
+                Style::dot(DARK_BLUE),
+            ),
+            Series::new(
+                "U: K-ratio on its own terms 1 − ½‖ΔU V′‖²/‖ΔU‖²_K (checked)",
+                own_terms(trace, Half::U),
+                Style::dot(DARK_RED),
+            ),
         ],
     };
     let layout = base_layout(DECREASE_TITLE, true)
@@ -321,6 +331,15 @@ pub fn decrease_split_figure(trace: &Trace) -> Plot {
             hline(K_RATIO_BOUNDS.1, "y2", GREY),
         ]);
     plot_of(&[top, bottom], &x, layout)
+}
+
+/// The K-ratio the claim checks, row by row ([`nmf_core::claims::k_ratio_own_terms`]).
+fn own_terms(trace: &Trace, half: Half) -> Vec<Option<f64>> {
+    trace
+        .rows
+        .iter()
+        .map(|r| nmf_core::claims::k_ratio_own_terms(r, half))
+        .collect()
 }
 
 /// The residuals of Lemma 1 (top) and Lemma 2 (bottom) for both half-steps, in units of

@@ -184,8 +184,16 @@ fn decrease_split_figure_has_both_halves_and_the_k_ratio_with_its_bounds() {
             "U: inner product ⟨∇h(U′), U − U′⟩",
             "V: K-ratio decrease / ‖ΔV‖²_K",
             "U: K-ratio decrease / ‖ΔU‖²_K",
+            "V: K-ratio on its own terms 1 − ½‖UΔV‖²/‖ΔV‖²_K (checked)",
+            "U: K-ratio on its own terms 1 − ½‖ΔU V′‖²/‖ΔU‖²_K (checked)",
         ]
     );
+    // The checked series is the claim's ρ, row by row, from nmf_core.
+    let rho = &trace_named(&v, "V: K-ratio on its own terms")["y"];
+    for (i, r) in trace().rows.iter().enumerate() {
+        let want = nmf_core::claims::k_ratio_own_terms(r, Half::V);
+        assert_eq!(rho[i].as_f64(), want, "row {i}");
+    }
     assert_eq!(axis_type(&v, "yaxis"), "log");
     assert_eq!(axis_type(&v, "yaxis2"), "linear");
     let lines: Vec<f64> = v["layout"]["shapes"]
