@@ -107,6 +107,9 @@ pub fn summary(o: &Outcome, command: &str) -> Value {
         "events": {
             "zero_reached": fit.trace.count_events(EventKind::ZeroReached),
             "underflow": fit.trace.count_events(EventKind::Underflow),
+            "unresolved_from": fit.trace.first_event(EventKind::Unresolved).map(|e| (e.iter, e.factor)),
+            "zero_data_columns": fit.trace.first_event(EventKind::ZeroDataColumns).map_or(0, |e| e.count),
+            "zero_data_rows": fit.trace.first_event(EventKind::ZeroDataRows).map_or(0, |e| e.count),
             "first": fit.trace.events.iter().take(20).collect::<Vec<_>>(),
         },
         "claims": o.claims,
