@@ -107,6 +107,7 @@ pub fn max_exponent(a: ArrayView2<f64>) -> Option<i32> {
     exponent(a.iter().fold(0.0f64, |m, &x| m.max(x.abs())))
 }
 
+// ANCHOR: scaled_norm
 /// The power-of-two scale that brings an array's largest entry into $[1, 2)$: $2^{-e}$ with
 /// $e$ = [`max_exponent`] (1 for an all-zero array), together with $e$. Clamped so that the
 /// factor itself is a normal double.
@@ -128,6 +129,8 @@ pub fn norm2(terms: impl Iterator<Item = f64> + Clone) -> f64 {
     let sum: f64 = terms.map(|x| (x * s) * (x * s)).fold(0.0, |acc, t| acc + t);
     ldexp(sum.sqrt(), e)
 }
+
+// ANCHOR_END: scaled_norm
 
 /// $\|A\|_F^2$ scaled: the plain sum of squares wherever it stays in range, and otherwise the
 /// correctly rounded value of the exactly scaled sum (∞ or 0 only when the true value is out
