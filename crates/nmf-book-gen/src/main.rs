@@ -24,10 +24,12 @@ use std::time::Instant;
 use clap::Parser;
 
 mod includes;
+mod sweep;
+mod zeros;
 use nmf_core::exact::{self, ExactParams, ExactReport};
 use nmf_core::experiment::DEFAULT_SEED;
 use nmf_core::ndarray::Array2;
-use nmf_core::{DataKind, Dims, EventKind, Experiment, Outcome, Trace};
+use nmf_core::{DataKind, Dims, EventKind, Experiment, Outcome, Status, Trace};
 
 /// Regenerate the book's evidence (tables, facts, figures) from pinned seeds.
 #[derive(Parser, Debug)]
@@ -73,19 +75,46 @@ struct RunSpec {
     experiment: Experiment,
     /// Draw every `plot_every`-th row in the figures (all rows are checked and tabulated).
     plot_every: usize,
-    /// Set this (0-based) entry of the initial V to exactly 0 before running: zero locking.
-    lock_v: Option<(usize, usize)>,
+    /// How the run's data and initial factors differ from the experiment's own draws.
+    start: Start,
 }
 
+/// Where a pinned run's data and initial factors come from.
+enum Start {
+    /// The experiment's own draws.
+    Drawn,
+    /// The experiment's draws with this (0-based) entry of the initial V set to exactly 0:
+    /// zero locking imposed by the start.
+    LockV(usize, usize),
+    /// A data file of the workspace (its path and contents), with the seeded start the CLI's
+    /// `run --data FILE --seed S` uses for it.
+    File(&'static str, &'static str),
+}
+
+/// The block data of notebook 04: a uniform 15×8 matrix with two diagonal blocks kept and
+/// everything else 0 (embedded at compile time, so the generator reads no file at run time).
+// ANCHOR: block_data
+const BLOCK_FILE: &str = "notebooks/data/block-15x8.csv";
+const BLOCK_CSV: &str = include_str!("../../../notebooks/data/block-15x8.csv");
+// ANCHOR_END: block_data
+
 impl RunSpec {
-    /// Run the experiment (with the locked entry, if any) and check every claim.
+    /// Run the experiment from its start and check every claim.
     fn execute(&self) -> Result<Outcome, String> {
         let err = |e: nmf_core::NmfError| format!("run {}: {e}", self.name);
-        let Some((z, i)) = self.lock_v else {
-            return self.experiment.run().map_err(err);
+        let (data, init) = match self.start {
+            Start::Drawn => return self.experiment.run().map_err(err),
+            Start::LockV(z, i) => {
+                let (data, mut init) = self.experiment.instance();
+                init.v[[z, i]] = 0.0;
+                (data, init)
+            }
+            Start::File(path, text) => {
+                let data = nmf_core::io::parse_matrix(text, Path::new(path)).map_err(err)?;
+                let init = self.experiment.start_for(&data);
+                (data, init)
+            }
         };
-        let (data, mut init) = self.experiment.instance();
-        init.v[[z, i]] = 0.0;
         self.experiment
             .run_on(data, init, |_| ControlFlow::Continue(()))
             .map_err(err)
@@ -103,25 +132,33 @@ fn runs() -> Vec<RunSpec> {
             name: "default",
             experiment: default.clone(),
             plot_every: 1,
-            lock_v: None,
+            start: Start::Drawn,
         },
         RunSpec {
             name: "planted",
             experiment: default.clone().planted(),
             plot_every: 1,
-            lock_v: None,
+            start: Start::Drawn,
         },
         RunSpec {
             name: "long",
             experiment: Experiment::note(DEFAULT_SEED, LONG_ITERS),
             plot_every: LONG_PLOT_EVERY,
-            lock_v: None,
+            start: Start::Drawn,
         },
         RunSpec {
             name: "locked",
             experiment: default,
             plot_every: 1,
-            lock_v: Some(LOCKED_ENTRY),
+            start: Start::LockV(LOCKED_ENTRY.0, LOCKED_ENTRY.1),
+        },
+        RunSpec {
+            // As notebook 04 and `nmf-lab run --data notebooks/data/block-15x8.csv --rank 5
+            // --seed 0 --iters 5000`.
+            name: "block",
+            experiment: Experiment::note(0, 5000),
+            plot_every: 1,
+            start: Start::File(BLOCK_FILE, BLOCK_CSV),
         },
     ]
 }
@@ -157,15 +194,18 @@ fn pretty(x: f64) -> String {
     if (-3..=4).contains(&exp) {
         return format!("{x:.prec$}", prec = (3 - exp).max(0) as usize);
     }
-    let sup: String = exp
-        .to_string()
+    format!("{mantissa} × 10{}", superscript(exp))
+}
+
+/// An integer as Unicode superscript digits (for exponents in prose).
+fn superscript(e: i32) -> String {
+    e.to_string()
         .chars()
         .map(|c| match c {
             '-' => '⁻',
             d => ['⁰', '¹', '²', '³', '⁴', '⁵', '⁶', '⁷', '⁸', '⁹'][d as usize - '0' as usize],
         })
-        .collect();
-    format!("{mantissa} × 10{sup}")
+        .collect()
 }
 
 fn opt_pretty(x: Option<f64>) -> String {
@@ -212,15 +252,20 @@ fn summary_md(spec: &RunSpec, o: &Outcome, secs: f64) -> String {
     let rows: Vec<(&str, String)> = vec![
         (
             "data",
-            format!("{}×{}, {}", e.m, e.n, data_label(e.data)),
+            match spec.start {
+                Start::File(path, _) => format!("{}×{}, the file `{path}`", e.m, e.n),
+                _ => format!("{}×{}, {}", e.m, e.n, data_label(e.data)),
+            },
         ),
         ("rank k", e.k.to_string()),
         ("seed", e.seed.to_string()),
         (
             "initial factors",
-            match spec.lock_v {
-                None => "the note's draws: U uniform on [0, 1), V uniform on [1, 2)".into(),
-                Some((z, i)) => format!(
+            match spec.start {
+                Start::Drawn | Start::File(..) => {
+                    "the note's draws: U uniform on [0, 1), V uniform on [1, 2)".into()
+                }
+                Start::LockV(z, i) => format!(
                     "the note's draws, then V at row {}, column {} set to exactly 0",
                     z + 1,
                     i + 1
@@ -248,13 +293,22 @@ fn summary_md(spec: &RunSpec, o: &Outcome, secs: f64) -> String {
         (
             "events",
             format!(
-                "{} underflow, {} zero reached; the note's square-root form undefined from iteration {}",
+                "{} underflow, {} zero reached; the note's square-root form undefined from iteration {}; half-step sums unresolved from iteration {}",
                 t.count_events(EventKind::Underflow),
                 t.count_events(EventKind::ZeroReached),
                 never(t.first_event(EventKind::NoteFormUndefined).map(|x| x.iter)),
+                never(t.first_event(EventKind::Unresolved).map(|x| x.iter)),
             ),
         ),
-        ("claims that hold", format!("{held} of {}", o.claims.len())),
+        (
+            "claims that hold / fail / are not exercised",
+            format!(
+                "{held} / {} / {} of {}",
+                count_status(o, Status::Fails),
+                count_status(o, Status::NotExercised),
+                o.claims.len()
+            ),
+        ),
         ("run time (release build, this machine)", format!("{secs:.2} s")),
     ];
     for (k, v) in rows {
@@ -263,10 +317,14 @@ fn summary_md(spec: &RunSpec, o: &Outcome, secs: f64) -> String {
     s
 }
 
+fn count_status(o: &Outcome, s: Status) -> usize {
+    o.claims.iter().filter(|v| v.status == s).count()
+}
+
 fn claims_md(o: &Outcome) -> String {
     let mut s = String::from(
-        "| claim | statement | verdict | rows checked | skipped | worst row | value there | tolerance there | share of tolerance used |\n\
-         |---|---|---|---:|---:|---:|---:|---:|---:|\n",
+        "| claim | statement | verdict | rows checked | skipped | unresolved | worst row | value there | tolerance there | share of tolerance used |\n\
+         |---|---|---|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for v in &o.claims {
         let (iter, value, tol, usage) = match &v.worst {
@@ -280,15 +338,16 @@ fn claims_md(o: &Outcome) -> String {
         };
         let _ = writeln!(
             s,
-            "| `{}` | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| `{}` | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             v.claim,
             v.statement,
             match v.status {
-                nmf_core::Status::Fails => "**FAILS**",
+                Status::Fails => "**FAILS**",
                 s => s.word(),
             },
             v.checked,
             v.skipped,
+            v.unresolved,
             iter,
             value,
             tol,
@@ -624,6 +683,21 @@ fn generate(args: &Args) -> Result<(), String> {
             &events_md(&o, 15),
         )?;
         run_facts(&mut facts, spec.name, &o);
+        match spec.start {
+            Start::LockV(z, i) => {
+                for (name, value) in zeros::locked_facts(&o, (z, i))? {
+                    facts.add(&name, value);
+                }
+            }
+            Start::File(..) => {
+                let (table, block_facts) = zeros::block_denominator(&o)?;
+                write(&dir.join(format!("{}-denominator.md", spec.name)), &table)?;
+                for (name, value) in block_facts {
+                    facts.add(&name, value);
+                }
+            }
+            Start::Drawn => {}
+        }
         let t1 = Instant::now();
         let shown = thinned(&o.fit.trace, spec.plot_every);
         for (fig, plot) in figures(&shown, o.experiment.dims()) {
@@ -636,6 +710,23 @@ fn generate(args: &Args) -> Result<(), String> {
             t1.elapsed().as_secs_f64()
         );
     }
+
+    let t0 = Instant::now();
+    let points = sweep::run_sweep()?;
+    let sw = sweep::report(&points)?;
+    write(&args.out.join("sweep.md"), &sw.table)?;
+    for (name, value) in &sw.facts {
+        facts.add(name, value);
+    }
+    write(
+        &args.out.join("fig-sweep.md"),
+        &figure_snippet(&sw.figure, "fig-sweep"),
+    )?;
+    eprintln!(
+        "nmf-book-gen: scale sweep ({} runs) in {:.2} s",
+        points.len(),
+        t0.elapsed().as_secs_f64()
+    );
 
     let t0 = Instant::now();
     let params = exact_params();
@@ -659,7 +750,7 @@ fn generate(args: &Args) -> Result<(), String> {
     facts.add("book-gen-version", env!("CARGO_PKG_VERSION"));
     write(&args.out.join("facts.md"), &facts.0)?;
 
-    if !all_hold || !rep.ok() {
+    if !all_hold || !rep.ok() || sw.any_fails {
         // The book is still written (it shows the failing rows), but the build must not pass.
         return Err(
             "a claim failed or an exact identity did not hold; see the generated tables".into(),
