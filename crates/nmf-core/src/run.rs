@@ -292,6 +292,7 @@ where
             }
         });
 
+        // ANCHOR: note_vtv
         // The note's spectrum of the n×n matrix VᵀV, from the k×k VVᵀ: its non-zero
         // eigenvalues (= singular values, VᵀV ⪰ 0) are those of VVᵀ, and when n > k the other
         // n − k are exactly 0. No n×n matrix is formed (61×1797 data made it 5.7 s/iteration).
@@ -302,6 +303,7 @@ where
         } else {
             (None, None)
         };
+        // ANCHOR_END: note_vtv
 
         let (zeros_v, subnormal_v) = count_events(
             k,
