@@ -9,6 +9,12 @@
 //! `Plot::evcxr_display` load plotly.js from a CDN through require.js or need JupyterLab's
 //! plotly renderer; they are not used.)
 //!
+//! Jupyter runs a notebook's scripts only when the user's server trusts the notebook (it ran
+//! the cells itself, or the user chose "Trust Notebook"); otherwise its HTML sanitizer strips
+//! every script, and a figure would stay blank. So each figure's output holds a visible
+//! fallback text ([`NO_SCRIPT_FALLBACK`]) that the figure's own script removes when it runs,
+//! and [`init`]'s status line says that plotly.js loaded only once its script ran.
+//!
 //! ```no_run
 //! // In a notebook, after `:dep nmf-plot = { path = "../crates/nmf-plot" }`:
 //! nmf_plot::notebook::init();
@@ -40,14 +46,40 @@ pub fn init() {
     html(&init_html());
 }
 
-/// The HTML that [`init`] prints (without the evcxr markers).
+/// The HTML that [`init`] prints (without the evcxr markers): plotly.js, then a status line
+/// that says the scripts did not run (see [`NO_SCRIPT_FALLBACK`]) until a script replaces it
+/// with the loaded version, or with an error if plotly.js did not load.
 pub fn init_html() -> String {
+    let id = format!("{}-status", fresh_id());
     format!(
-        "{}<div style=\"color:#555\">plotly.js {} loaded (embedded, offline)</div>",
-        plotly_script_tags(),
-        plotly_version()
+        "{tags}<div id=\"{id}\" style=\"{style}\">plotly.js is embedded in this output, but \
+Jupyter did not run it. {why}</div>\n\
+<script type=\"text/javascript\">(function () {{ var s = document.getElementById('{id}'); \
+if (!s) {{ return; }} s.setAttribute('style', 'color:#555'); \
+s.textContent = typeof window.Plotly === 'undefined' \
+? 'plotly.js did not load (see the browser console)' \
+: 'plotly.js {version} loaded (embedded, offline)'; }})();</script>",
+        tags = plotly_script_tags(),
+        style = FALLBACK_STYLE,
+        why = escape(TRUST_HINT),
+        version = plotly_version()
     )
 }
+
+/// Shown in each figure's place until the figure's script runs (it never runs in a notebook
+/// that the user's Jupyter server does not trust, e.g. one executed by CI or downloaded).
+pub const NO_SCRIPT_FALLBACK: &str = "This figure needs JavaScript, which Jupyter runs only in \
+a trusted notebook.";
+
+/// What to do about it, after [`NO_SCRIPT_FALLBACK`] and in [`init`]'s status line.
+const TRUST_HINT: &str =
+    "Trust the notebook (JupyterLab: Command Palette \u{25b8} Trust Notebook; \
+Jupyter Notebook: File \u{25b8} Trust Notebook) or run its cells again; or open its exported HTML \
+(`just notebooks` writes target/notebooks/*.html), which shows every figure.";
+
+/// How the fallback looks: a dashed box, readable in light and dark themes.
+const FALLBACK_STYLE: &str =
+    "border:1px dashed #c60;color:#c60;padding:0.5em 0.8em;margin:0.3em 0;font-size:0.9em";
 
 /// The version of the embedded plotly.js, read from its banner.
 fn plotly_version() -> &'static str {
@@ -76,9 +108,22 @@ fn fresh_id() -> String {
     )
 }
 
-/// The HTML that [`show`] prints (without the evcxr markers).
+/// The HTML that [`show`] prints (without the evcxr markers): a container `div` holding the
+/// fallback text ([`NO_SCRIPT_FALLBACK`]), a script that removes it, and the figure.
 pub fn figure_html(plot: &Plot) -> String {
-    inline_figure(plot, &fresh_id())
+    let id = fresh_id();
+    format!(
+        "<div class=\"nmf-plot-figure\">\n\
+<div id=\"{id}-fallback\" class=\"nmf-plot-fallback\" style=\"{style}\">{text} {why}</div>\n\
+<script type=\"text/javascript\">(function () {{ \
+var f = document.getElementById('{id}-fallback'); \
+if (f) {{ f.parentNode.removeChild(f); }} }})();</script>\n\
+{figure}\n</div>",
+        style = FALLBACK_STYLE,
+        text = escape(NO_SCRIPT_FALLBACK),
+        why = escape(TRUST_HINT),
+        figure = inline_figure(plot, &id)
+    )
 }
 
 /// Show one figure as the output of the current cell. Call [`init`] once before.
@@ -160,4 +205,97 @@ defined.</p>"
 /// Show the events of a run as a table (see [`events_table_html`]).
 pub fn show_events(events: &[Event]) {
     html(&events_table_html(events));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn figure() -> String {
+        let out = nmf_core::Experiment::note(nmf_core::experiment::DEFAULT_SEED, 20)
+            .run()
+            .expect("the note's experiment runs");
+        figure_html(&crate::note_figure(&out.fit.trace))
+    }
+
+    /// The value of the first `attr="…"` after `from`.
+    fn attr<'a>(html: &'a str, from: usize, attr: &str) -> &'a str {
+        let pat = format!("{attr}=\"");
+        let start = from + html[from..].find(&pat).expect("attribute present") + pat.len();
+        &html[start..start + html[start..].find('"').unwrap()]
+    }
+
+    /// Depth of `div` nesting at byte `at` (opened minus closed `div`s before it).
+    fn div_depth(html: &str, at: usize) -> usize {
+        html[..at].matches("<div").count() - html[..at].matches("</div>").count()
+    }
+
+    #[test]
+    fn a_figure_shows_its_fallback_text_inside_its_container_until_its_script_runs() {
+        let html = figure();
+        // One container around everything, opened first and closed last.
+        assert!(html.starts_with("<div class=\"nmf-plot-figure\">"));
+        assert!(html.ends_with("</div>"));
+        assert_eq!(html.matches("<div").count(), html.matches("</div>").count());
+        // The container closes only at the very end: every other `</div>` leaves depth ≥ 1.
+        let last = html.len() - "</div>".len();
+        for (i, _) in html.match_indices("</div>").filter(|&(i, _)| i < last) {
+            assert!(
+                div_depth(&html, i + "</div>".len()) >= 1,
+                "container closed early"
+            );
+        }
+        // The fallback: a div inside the container, before the figure, with visible text.
+        let fb = html.find("class=\"nmf-plot-fallback\"").expect("fallback");
+        let fb_div = html[..fb].rfind("<div").unwrap();
+        assert_eq!(div_depth(&html, fb_div), 1, "directly inside the container");
+        let fb_id = attr(&html, fb_div, "id");
+        let text_start = fb + html[fb..].find('>').unwrap() + 1;
+        let text = &html[text_start..text_start + html[text_start..].find("</div>").unwrap()];
+        assert!(text.starts_with(&escape(NO_SCRIPT_FALLBACK)));
+        assert!(text.contains("Trust Notebook") && text.contains("target/notebooks"));
+        assert!(
+            !text.contains('<'),
+            "plain text, nothing a sanitizer would strip"
+        );
+        let plot_div = html.find("class=\"plotly-graph-div\"").expect("plotly div");
+        assert!(fb < plot_div);
+        assert_eq!(
+            fb_id,
+            format!(
+                "{}-fallback",
+                attr(&html, html[..plot_div].rfind("<div").unwrap(), "id")
+            )
+        );
+        // The script right after it removes exactly that element, before the figure is drawn.
+        let script = &html[text_start..][html[text_start..].find("<script").unwrap()..];
+        let script = &script[..script.find("</script>").unwrap()];
+        assert!(script.contains(&format!("document.getElementById('{fb_id}')")));
+        assert!(script.contains("f.parentNode.removeChild(f)"));
+        assert!(html.find(script).unwrap() < html.find("Plotly.newPlot(").unwrap());
+        // Its id is the only one it touches, and the text is not in any script.
+        assert_eq!(html.matches(fb_id).count(), 2);
+        assert!(!script.contains(NO_SCRIPT_FALLBACK));
+    }
+
+    #[test]
+    fn init_says_plotly_loaded_only_from_its_script() {
+        let html = init_html();
+        let status = html.rfind("<div id=\"").unwrap();
+        let id = attr(&html, status, "id");
+        let visible = &html[status..status + html[status..].find("</div>").unwrap()];
+        assert!(visible.contains("Jupyter did not run it") && visible.contains("Trust Notebook"));
+        assert!(!visible.contains("loaded (embedded, offline)"));
+        let script = &html[status + visible.len()..];
+        assert!(script.contains(&format!("document.getElementById('{id}')")));
+        assert!(script.contains(&format!(
+            "plotly.js {} loaded (embedded, offline)",
+            plotly_version()
+        )));
+        assert!(script.contains("plotly.js did not load"));
+        assert!(
+            html.find(crate::plotly_js()).unwrap() < status,
+            "after plotly.js ran"
+        );
+    }
 }
