@@ -75,7 +75,7 @@ a trusted notebook.";
 const TRUST_HINT: &str =
     "Trust the notebook (JupyterLab: Command Palette \u{25b8} Trust Notebook; \
 Jupyter Notebook: File \u{25b8} Trust Notebook) or run its cells again; or open its exported HTML \
-(`just notebooks` writes target/notebooks/*.html), which shows every figure.";
+(target/notebooks/*.html, written by just notebooks), which shows every figure.";
 
 /// How the fallback looks: a dashed box, readable in light and dark themes.
 const FALLBACK_STYLE: &str =
