@@ -6,10 +6,12 @@ finds nothing), lets the page run (virtual time budget), and dumps the DOM. The 
 requires, for every plotly figure div in the page, an SVG `main-svg` and data drawn in it
 (a line path `js-line` with coordinates, or marker points `point`). It fails loudly, with a
 per-figure account, when a figure is missing, empty or not rendered, when fewer figures than
---min-figures rendered, when a --require substring is absent from the rendered DOM, or (unless
+--min-figures rendered, when a --require substring is absent from the rendered DOM, when a
+--forbid substring is still in it (e.g. a fallback text the page's scripts remove), or (unless
 --allow-remote-scripts) when the page source loads a script from the network.
 
-Usage: browser_check.py [--min-figures N] [--require TEXT]... [--screenshot DIR] FILE.html...
+Usage: browser_check.py [--min-figures N] [--require TEXT]... [--forbid TEXT]...
+                        [--screenshot DIR] FILE.html...
 Exit status: 0 all checks passed, 1 a check failed, 2 usage or environment error.
 """
 
@@ -148,6 +150,10 @@ def check_file(chromium, path, args):
     for text in args.require:
         if text not in dom:
             problems.append(f"required text not in the rendered page: {text!r}")
+    for text in args.forbid:
+        if text in dom:
+            problems.append(f"forbidden text in the rendered page ({dom.count(text)} times): "
+                            f"{text!r}")
     for line in console[:20]:
         print(f"    console: {line[:300]}")
     if any("plotly.js did not load" in l or "Plotly is not defined" in l for l in console):
@@ -172,6 +178,9 @@ def main():
                    help="figures that must render in each file (default 1)")
     p.add_argument("--require", action="append", default=[],
                    help="text that must appear in each rendered page (repeatable)")
+    p.add_argument("--forbid", action="append", default=[],
+                   help="text that must not appear in any rendered page, e.g. a fallback that "
+                        "the page's scripts remove (repeatable)")
     p.add_argument("--allow-remote-scripts", action="store_true",
                    help="do not fail on <script src=http…> in the page source")
     p.add_argument("--budget-ms", type=int, default=15000, help="virtual time budget")
