@@ -293,11 +293,14 @@ fn summary_md(spec: &RunSpec, o: &Outcome, secs: f64) -> String {
         (
             "events",
             format!(
-                "{} underflow, {} zero reached; the note's square-root form undefined from iteration {}; half-step sums unresolved from iteration {}",
+                "{} underflow, {} zero reached; the note's square-root form undefined from iteration {}; {}",
                 t.count_events(EventKind::Underflow),
                 t.count_events(EventKind::ZeroReached),
                 never(t.first_event(EventKind::NoteFormUndefined).map(|x| x.iter)),
-                never(t.first_event(EventKind::Unresolved).map(|x| x.iter)),
+                t.first_event(EventKind::Unresolved).map_or_else(
+                    || "no half-step unresolved".to_string(),
+                    |x| format!("half-step sums unresolved from iteration {}", x.iter)
+                ),
             ),
         ),
         (
@@ -421,6 +424,10 @@ fn run_facts(f: &mut Facts, name: &str, o: &Outcome) {
         }),
     );
     f.add(&p("underflow-events"), t.count_events(EventKind::Underflow));
+    f.add(
+        &p("first-unresolved"),
+        never(t.first_event(EventKind::Unresolved).map(|x| x.iter)),
+    );
     f.add(&p("zero-events"), t.count_events(EventKind::ZeroReached));
     f.add(
         &p("first-zero"),
@@ -753,7 +760,7 @@ fn generate(args: &Args) -> Result<(), String> {
     if !all_hold || !rep.ok() || sw.any_fails {
         // The book is still written (it shows the failing rows), but the build must not pass.
         return Err(
-            "a claim failed or an exact identity did not hold; see the generated tables".into(),
+            "a claim failed or was not exercised on a pinned run, a claim failed at a scale of the sweep, or an exact identity did not hold; see the generated tables".into(),
         );
     }
     Ok(())

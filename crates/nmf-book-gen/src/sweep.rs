@@ -444,7 +444,16 @@ fn symlog(u: f64) -> f64 {
 }
 
 fn figure(points: &[ScalePoint], base: &ScalePoint) -> Plot {
-    let xs: Vec<f64> = points.iter().map(|p| f64::from(p.j)).collect();
+    // The x axis is the run's position in the sweep, labelled with its j: every 20th j in the
+    // middle and every j near the ends get the same width, so the transitions at the ends of
+    // the double range are as visible as the long plateau between them.
+    let pos = |j: i32| -> f64 {
+        points
+            .iter()
+            .position(|p| p.j == j)
+            .expect("a sweep exponent") as f64
+    };
+    let xs: Vec<f64> = points.iter().map(|p| pos(p.j)).collect();
     let claims: Vec<String> = base
         .outcome
         .claims
@@ -486,7 +495,7 @@ fn figure(points: &[ScalePoint], base: &ScalePoint) -> Plot {
                 let here =
                     v.status == status && (status != Status::Holds || unres == with_unresolved);
                 if here {
-                    x.push(f64::from(p.j));
+                    x.push(pos(p.j));
                     y.push(v.claim.clone());
                     text.push(format!(
                         "c = 2^{}: {} {}<br>rows checked {}, skipped {}, unresolved {}, violations {}<br>run: {}",
@@ -569,7 +578,7 @@ fn figure(points: &[ScalePoint], base: &ScalePoint) -> Plot {
         if sel.is_empty() {
             continue;
         }
-        let x: Vec<f64> = sel.iter().map(|p| f64::from(p.j)).collect();
+        let x: Vec<f64> = sel.iter().map(|p| pos(p.j)).collect();
         let y: Vec<f64> = sel
             .iter()
             .map(|p| p.outcome.fit.trace.rows.len() as f64)
@@ -609,8 +618,8 @@ fn figure(points: &[ScalePoint], base: &ScalePoint) -> Plot {
             Shape::new()
                 .shape_type(ShapeType::Rect)
                 .x_ref("x")
-                .x0(f64::from(p.j) - 0.5)
-                .x1(f64::from(p.j) + 0.5)
+                .x0(pos(p.j) - 0.5)
+                .x1(pos(p.j) + 0.5)
                 .y_ref("paper")
                 .y0(0.0)
                 .y1(1.0)
@@ -649,6 +658,16 @@ fn figure(points: &[ScalePoint], base: &ScalePoint) -> Plot {
             format!("−10{}", superscript(e))
         });
     }
+    // Tick labels: the ends, the edges of the coarse grid, every 100 between, and a few of
+    // the fine values.
+    let tick_js: Vec<i32> = points
+        .iter()
+        .map(|p| p.j)
+        .filter(|j| {
+            let a = j.abs();
+            (a <= COARSE_LIMIT && a % 100 == 0) || (a > COARSE_LIMIT && a % 5 == 0)
+        })
+        .collect();
     let mut order = claims.clone();
     order.reverse();
     let layout = Layout::new()
@@ -667,9 +686,14 @@ fn figure(points: &[ScalePoint], base: &ScalePoint) -> Plot {
         )
         .x_axis(
             Axis::new()
-                .title(Title::with_text("log₂ c  (the data are 2^j · M)"))
+                .title(Title::with_text(format!(
+                    "j = log₂ c, the data are 2^j · M (not to scale: every {COARSE_STEP}th j up to |j| = {COARSE_LIMIT}, every j beyond)"
+                )))
                 .type_(AxisType::Linear)
+                .tick_values(tick_js.iter().map(|&j| pos(j)).collect())
+                .tick_text(tick_js.iter().map(|j| j.to_string().replace('-', "−")).collect())
                 .show_grid(true)
+                .zero_line(false)
                 .anchor("y3"),
         )
         .y_axis(
