@@ -743,8 +743,12 @@ impl Half {
 
 /// Every claim, in a fixed order.
 pub fn check_all(trace: &Trace, d: Dims) -> Vec<Verdict> {
-    let rows = &trace.rows;
-    let mut out = vec![objective_non_increasing(rows, d)];
+    claims_of(&trace.rows, &trace.rows, d)
+}
+
+/// The objective claim over the windows of `windows`, every other claim over `rows`.
+fn claims_of(windows: &[Record], rows: &[Record], d: Dims) -> Vec<Verdict> {
+    let mut out = vec![objective_non_increasing(windows, d)];
     for half in [Half::V, Half::U] {
         out.push(lemma1(rows, d, half));
         out.push(lemma2(rows, d, half));
@@ -756,6 +760,74 @@ pub fn check_all(trace: &Trace, d: Dims) -> Vec<Verdict> {
         out.push(diag_decrease(rows, d, half));
     }
     out
+}
+
+/// The claims of [`check_all`], checked **online**, one record at a time, keeping only the
+/// previous record: for runs whose trace is streamed to disk instead of kept in memory. The
+/// verdicts are those [`check_all`] gives on the same rows (a test checks it).
+#[derive(Debug, Clone)]
+pub struct Checker {
+    dims: Dims,
+    prev: Option<Record>,
+    verdicts: Option<Vec<Verdict>>,
+}
+
+impl Checker {
+    /// A checker for a problem of size `dims`.
+    pub fn new(dims: Dims) -> Self {
+        Checker {
+            dims,
+            prev: None,
+            verdicts: None,
+        }
+    }
+
+    /// Check one more record (rows in order).
+    pub fn push(&mut self, r: &Record) {
+        // Every claim on this row alone, and the objective's on the window (previous, this).
+        let window = match self.prev.take() {
+            Some(p) => vec![p, r.clone()],
+            None => vec![r.clone()],
+        };
+        let here = claims_of(&window, &window[window.len() - 1..], self.dims);
+        match &mut self.verdicts {
+            None => self.verdicts = Some(here),
+            Some(all) => {
+                for (a, b) in all.iter_mut().zip(here) {
+                    a.merge(b);
+                }
+            }
+        }
+        self.prev = Some(r.clone());
+    }
+
+    /// The verdicts over every record pushed.
+    pub fn finish(self) -> Vec<Verdict> {
+        self.verdicts
+            .unwrap_or_else(|| check_all(&Trace::default(), self.dims))
+    }
+}
+
+impl Verdict {
+    /// Add the rows of `later` (the same claim, checked on rows after this one's).
+    fn merge(&mut self, later: Verdict) {
+        self.checked += later.checked;
+        self.skipped += later.skipped;
+        self.unresolved += later.unresolved;
+        self.violations += later.violations;
+        if let Some(w) = later.worst {
+            if self.worst.as_ref().is_none_or(|mine| w.usage > mine.usage) {
+                self.worst = Some(w);
+            }
+        }
+        self.status = if self.violations > 0 {
+            Status::Fails
+        } else if self.checked == 0 {
+            Status::NotExercised
+        } else {
+            Status::Holds
+        };
+    }
 }
 
 /// Whether every claim was checked and held; `None` when none failed but some were not
@@ -910,6 +982,28 @@ mod tests {
         assert_eq!((v.checked, v.unresolved), (199, 1));
         assert!(v.holds());
         assert_eq!(lemma1_row(&t.rows[9], d, Half::V), RowCheck::Unresolved);
+    }
+
+    #[test]
+    fn the_online_checker_gives_the_verdicts_of_check_all() {
+        for e in [
+            Experiment::note(crate::experiment::DEFAULT_SEED, 300),
+            Experiment::note(2, 50).planted(),
+            Experiment::note(1, 1),
+        ] {
+            let out = e.run().unwrap();
+            let mut c = Checker::new(out.experiment.dims());
+            for r in &out.fit.trace.rows {
+                c.push(r);
+            }
+            assert_eq!(c.finish(), check_all(&out.fit.trace, out.experiment.dims()));
+        }
+        // And with a failing row, whose worst row must be found as well.
+        let (mut t, d) = sample();
+        t.rows[8].objective = t.rows[7].objective * 1.001;
+        let mut c = Checker::new(d);
+        t.rows.iter().for_each(|r| c.push(r));
+        assert_eq!(c.finish(), check_all(&t, d));
     }
 
     #[test]

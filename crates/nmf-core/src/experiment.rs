@@ -138,8 +138,20 @@ impl Experiment {
             });
         }
         let problem = Problem::new(data.clone(), self.k)?;
-        let fit = run(&problem, init.clone(), &mut Mu, &self.params, on_record)?;
-        let claims = claims::check_all(&fit.trace, self.dims());
+        let mut on_record = on_record;
+        let (fit, claims) = if self.params.keep_rows {
+            let fit = run(&problem, init.clone(), &mut Mu, &self.params, on_record)?;
+            let claims = claims::check_all(&fit.trace, self.dims());
+            (fit, claims)
+        } else {
+            // The rows go only to the callback: check them as they come.
+            let mut checker = claims::Checker::new(self.dims());
+            let fit = run(&problem, init.clone(), &mut Mu, &self.params, |r| {
+                checker.push(r);
+                on_record(r)
+            })?;
+            (fit, checker.finish())
+        };
         Ok(Outcome {
             experiment: self.clone(),
             data,
@@ -158,6 +170,24 @@ impl Experiment {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn without_kept_rows_the_claims_are_checked_online_with_the_same_verdicts() {
+        let kept = Experiment::note(5, 120).run().unwrap();
+        let mut e = Experiment::note(5, 120);
+        e.params.keep_rows = false;
+        let mut seen = 0;
+        let streamed = e
+            .run_with(|_| {
+                seen += 1;
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        assert!(streamed.fit.trace.rows.is_empty());
+        assert_eq!(seen, 120);
+        assert_eq!(streamed.claims, kept.claims);
+        assert_eq!(streamed.fit.factors, kept.fit.factors);
+    }
 
     #[test]
     fn the_start_for_given_data_is_the_instance_start() {

@@ -46,8 +46,17 @@ pub struct RunParams {
     /// form; $s_k$ the objective's round-off scale) is ≤ `tol`; 0 disables.
     pub tol: f64,
     pub objective: ObjectiveMode,
-    /// Also compute the note's compatibility columns (`note_*`); the n×n SVD costs O(n³).
+    /// Also compute the note's compatibility columns (`note_*`).
     pub note_columns: bool,
+    /// Keep every record in [`Fit::trace`] (the default). Off, the rows are only handed to
+    /// the callback (to be streamed to disk and checked online by [`crate::claims::Checker`]),
+    /// so memory does not grow with the number of iterations.
+    #[serde(default = "keep_rows_default")]
+    pub keep_rows: bool,
+}
+
+fn keep_rows_default() -> bool {
+    true
 }
 
 impl Default for RunParams {
@@ -57,6 +66,7 @@ impl Default for RunParams {
             tol: 0.0,
             objective: ObjectiveMode::Auto,
             note_columns: true,
+            keep_rows: true,
         }
     }
 }
@@ -428,7 +438,9 @@ where
             (rec.decrease_v + rec.decrease_u) / rec.objective.max(gamma_f * rec.objective_scale);
         // Exactly no change (a squared norm can underflow to 0 for a step that is not 0).
         let stalled = dv.theta.is_none() && du.theta.is_none();
-        trace.rows.push(rec);
+        if params.keep_rows {
+            trace.rows.push(rec);
+        }
         if stalled {
             stop = StopReason::Stalled { iter: k };
             break;
@@ -643,6 +655,7 @@ mod tests {
             tol: 1e-10,
             objective: ObjectiveMode::Gram,
             note_columns: false,
+            ..Default::default()
         };
         let fit = run(&p, Factors { u, v }, &mut Mu, &params, |_| {
             ControlFlow::Continue(())

@@ -37,18 +37,34 @@ pub fn plotly_js() -> &'static str {
 /// a visible error if `window.Plotly` is still missing. Three separate scripts, so that the
 /// restore runs even if the bundle throws.
 pub(crate) fn plotly_script_tags() -> String {
+    script_tags_around(&format!(
+        "<script type=\"text/javascript\">{}</script>\n",
+        plotly_js()
+    ))
+}
+
+/// [`plotly_script_tags`] with plotly.js loaded from `src` (a file beside the page) instead
+/// of embedded.
+fn linked_script_tags(src: &str) -> String {
+    script_tags_around(&format!(
+        "<script type=\"text/javascript\" src=\"{}\"></script>\n",
+        escape(src)
+    ))
+}
+
+/// The AMD guard around the script that defines `Plotly` (see [`plotly_script_tags`]).
+fn script_tags_around(plotly: &str) -> String {
     format!(
         "<script type=\"text/javascript\">\
 window.__nmfPlotSaved = {{define: window.define, module: window.module}};\
 window.define = undefined; window.module = undefined;\
 </script>\n\
-<script type=\"text/javascript\">{}</script>\n\
+{plotly}\
 <script type=\"text/javascript\">\
 if (window.__nmfPlotSaved) {{ window.define = window.__nmfPlotSaved.define; \
 window.module = window.__nmfPlotSaved.module; delete window.__nmfPlotSaved; }}\
 if (typeof window.Plotly === 'undefined') {{ console.error('nmf-plot: plotly.js did not load'); }}\
-</script>\n",
-        plotly_js()
+</script>\n"
     )
 }
 
@@ -85,6 +101,28 @@ pub(crate) fn escape(s: &str) -> String {
 /// its title (`<h2>`), inline. Opens offline in any browser; no script is loaded from the
 /// network.
 pub fn figures_html(title: &str, figures: &[(String, Plot)]) -> String {
+    page(
+        title,
+        figures,
+        &plotly_script_tags(),
+        "plotly.js embedded: works offline",
+    )
+}
+
+/// The same page with plotly.js (4.6 MB) loaded from `plotly_src`, a file to be written
+/// beside the page ([`plotly_js`]): the page itself then holds only the figures' data, so
+/// its size is set by the number of points drawn. Opens offline as long as the two files stay
+/// together; no script is loaded from the network.
+pub fn figures_html_linked(title: &str, figures: &[(String, Plot)], plotly_src: &str) -> String {
+    page(
+        title,
+        figures,
+        &linked_script_tags(plotly_src),
+        &format!("plotly.js from {} beside this file: works offline", escape(plotly_src)),
+    )
+}
+
+fn page(title: &str, figures: &[(String, Plot)], scripts: &str, how: &str) -> String {
     let mut body = String::new();
     for (i, (name, plot)) in figures.iter().enumerate() {
         let id = format!("nmf-figure-{}", i + 1);
@@ -101,10 +139,9 @@ pub fn figures_html(title: &str, figures: &[(String, Plot)]) -> String {
 <style>body {{ font-family: system-ui, sans-serif; margin: 1.5em auto; max-width: 1400px; padding: 0 1em; }} \
 section {{ margin-bottom: 2.5em; }} h2 {{ font-size: 1.15em; }}</style>\n\
 {scripts}</head>\n<body>\n<h1>{t}</h1>\n\
-<p>Interactive figures (plotly.js embedded: works offline). Hover a curve for the iteration and \
+<p>Interactive figures ({how}). Hover a curve for the iteration and \
 the exact value; click a legend entry to hide or show it; drag to zoom, double-click to reset.</p>\n\
 {body}</body>\n</html>\n",
         t = escape(title),
-        scripts = plotly_script_tags(),
     )
 }

@@ -23,6 +23,7 @@
 //! ```
 
 mod html;
+mod thin;
 pub mod notebook;
 mod series;
 
@@ -32,7 +33,8 @@ use plotly::common::{DashType, MarkerSymbol, Title};
 use plotly::layout::{Axis, AxisType, Legend, Margin, Shape, ShapeLine, ShapeType};
 use plotly::{Layout, Plot};
 
-pub use html::{figures_html, plotly_js};
+pub use html::{figures_html, figures_html_linked, plotly_js};
+pub use thin::Thinning;
 use series::{markers, Panel, Series, Style, Xs};
 
 /// Title of [`note_figure`].
