@@ -9,7 +9,8 @@
 //! put back into the data's units, see [`crate::diagnostics::RelSums`]), θ is compared relative
 //! to $\lambda_{\max}$, the objective relative to $s_k + s_{k+1}$. Scaling `M` by $2^j$ scales
 //! each iterate exactly (for $k \ge 1$, while MU's own products stay in range), and these ratios
-//! are then bit-for-bit the same: so are the verdicts, the counts and the worst rows.
+//! are then bit-for-bit the same from row 1 on (row 0 starts from the unscaled $V_0$): so are the
+//! verdicts and their counts (`tests/scale_invariance.rs`).
 //!
 //! # The round-off argument
 //!
@@ -20,7 +21,8 @@
 //! underflow; with gradual underflow each product or quotient obeys
 //! $\mathrm{fl}(x \circ y) = (x\circ y)(1+\delta) + \eta$, $|\delta| \le u$, $|\eta| \le u\lambda
 //! = 2^{-1075}$, $\lambda = 2^{-1022}$ the smallest normal number, and $\eta = 0$ for additions
-//! and subtractions (Higham §2.1, (2.8)). So a sum also carries an **absolute underflow term**:
+//! and subtractions (Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., ch. 2, the
+//! model with underflow). So a sum also carries an **absolute underflow term**:
 //! at most one subnormal unit $2^{-1074} \ge u\lambda$ per product, times the largest factor
 //! $B$ that product is multiplied by afterwards.
 //!
@@ -57,8 +59,11 @@
 //! * **Lemma 2.** The ratio form sums $k^2N$ non-negative terms, each
 //!   $X_{zj} v_{zi} v_{ji} (r_{zi} - r_{ji})^2$ with five roundings (a subtraction, four
 //!   products; the final ½ is exact), plus one for the product's position in the outer sum:
-//!   relative error $\le\gamma_{k^2N+6}$. With the direct form's $\gamma_{N_h}\sigma$, the
-//!   non-exact iterate's $2u\sigma \le 2\gamma_{N_h}\sigma$ and $U_h$: residual
+//!   relative error $\le\gamma_{k^2N+6}$. The identity needs $A - XV = (XV)\circ(R - 1)$ with
+//!   the $XV$ MU divided by; the computed denominator differs from the exact $XV$ by
+//!   $\le\gamma_k XV$ entrywise, which moves the direct form by $\le\gamma_{N_h}\sigma$. With
+//!   the direct form's own $\gamma_{N_h}\sigma$, the non-exact iterate's
+//!   $2u\sigma \le 2\gamma_{N_h}\sigma$ and $U_h$: residual
 //!   $\le 4(\gamma_{N_h} + U_h)\sigma + \gamma_{k^2N+6}\,\text{closed}$.
 //! * **Inner product ≥ 0.** The closed form is a sum of non-negative terms, so the direct form
 //!   is $\ge -$(Lemma 2's bound with closed = 0) $= -4(\gamma_{N_h} + U_h)\sigma$.

@@ -14,7 +14,8 @@
 //! exact, so wherever the unscaled computation stays in the normal range the scaled one gives
 //! **the same bits**; where it does not, the scaled one still does. And since the exponents $e$
 //! shift by exactly $j$ when the data are scaled by $2^j$, every scaled sum — and so every
-//! dimensionless ratio the claims judge — is bit-for-bit the same at every scale.
+//! dimensionless ratio the claims judge — is bit-for-bit the same at every scale, from the
+//! first iterate that scales exactly on (row 1: the start $V_0$ does not depend on the data).
 
 use ndarray::ArrayView2;
 
