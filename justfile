@@ -30,6 +30,7 @@ review:
 lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
+    python3 scripts/nbstrip.py --check
 
 # Criterion benchmarks: one iteration with/without diagnostics, and reproduce.
 bench:
