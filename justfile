@@ -57,6 +57,10 @@ book *ARGS:
 notebooks *ARGS:
     bash scripts/notebooks.sh {{ARGS}}
 
+# JupyterLab on notebooks/ with the evcxr kernel, printing the URL (installs what is missing; ARGS go to jupyter lab).
+lab *ARGS:
+    bash scripts/lab.sh {{ARGS}}
+
 # Headless Chromium, offline: a reproduce run's figures.html, the AMD self-test and the exported notebooks render.
 browser-check:
     cargo run --release -q -p nmf-cli -- reproduce --iters 2000 --quiet --out target/browser-check/reproduce
