@@ -61,6 +61,10 @@ notebooks *ARGS:
 lab *ARGS:
     bash scripts/lab.sh {{ARGS}}
 
+# Notebook 01 run through a live JupyterLab in headless Chromium: figures drawn, no error output (as CI; installs what is missing).
+lab-check *ARGS:
+    bash scripts/lab-check.sh {{ARGS}}
+
 # Headless Chromium, offline: a reproduce run's figures.html, the AMD self-test and the exported notebooks render.
 browser-check:
     cargo run --release -q -p nmf-cli -- reproduce --iters 2000 --quiet --out target/browser-check/reproduce
