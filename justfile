@@ -72,4 +72,4 @@ browser-check:
     bash scripts/browser-check.sh --min-figures 5 target/browser-check/reproduce/figures.html
     bash scripts/browser-check.sh --require "AMD loader restored" --require "AMD registrations: 0" target/browser-check/amd-selftest.html
     @test -e target/notebooks/01-the-note-reproduced.html || { echo "no exported notebooks: run 'just notebooks' first"; exit 1; }
-    bash scripts/browser-check.sh --min-figures 2 target/notebooks/*.html
+    bash scripts/browser-check.sh --min-figures 2 --forbid "This figure needs JavaScript" --forbid "Jupyter did not run it" target/notebooks/*.html
