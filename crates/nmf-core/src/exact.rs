@@ -46,14 +46,35 @@ impl Default for ExactParams {
     }
 }
 
+/// The largest `max_dim` accepted: exact rationals grow fast with the size (one 10×10 instance
+/// of two iterations took 23 s on the development machine, a 6×6 one 0.5 s), and a larger value
+/// would only look like a hang. Beyond it, the floating-point claims with derived tolerances
+/// are the tool.
+pub const MAX_EXACT_DIM: usize = 8;
+
 impl ExactParams {
-    /// Reject settings that draw no valid instance (`max_dim` < 2: the draws are m, n ≥ 2).
+    /// Reject settings that check nothing (no trial, no step), that draw no valid instance
+    /// (`max_dim` < 2: the draws are m, n ≥ 2), or that would not finish (`max_dim` beyond
+    /// [`MAX_EXACT_DIM`]), before anything is computed or allocated.
     pub fn check(&self) -> Result<()> {
+        let param = |name, message: String| Err(NmfError::Param { name, message });
+        if self.trials == 0 {
+            return param("trials", "must be at least 1 (0 checks nothing)".into());
+        }
+        if self.steps == 0 {
+            return param("steps", "must be at least 1 (0 checks nothing)".into());
+        }
         if self.max_dim < 2 {
-            return Err(NmfError::Param {
-                name: "max_dim",
-                message: format!("must be at least 2, got {}", self.max_dim),
-            });
+            return param("max_dim", format!("must be at least 2, got {}", self.max_dim));
+        }
+        if self.max_dim > MAX_EXACT_DIM {
+            return param(
+                "max_dim",
+                format!(
+                    "must be at most {MAX_EXACT_DIM}, got {} (exact rationals grow too fast beyond: use the floating-point claims for larger problems)",
+                    self.max_dim
+                ),
+            );
         }
         Ok(())
     }
@@ -327,6 +348,22 @@ mod tests {
         assert!(rep.half_steps > 200, "most instances are fully checked");
         // Nine per half-step: the five equalities, the K-identity and three inequalities.
         assert_eq!(rep.identities, 9 * rep.half_steps);
+    }
+
+    #[test]
+    fn settings_that_check_nothing_or_would_not_finish_are_refused() {
+        let ok = ExactParams::default();
+        ok.check().unwrap();
+        for (bad, name) in [
+            (ExactParams { trials: 0, ..ok }, "trials"),
+            (ExactParams { steps: 0, ..ok }, "steps"),
+            (ExactParams { max_dim: 1, ..ok }, "max_dim"),
+            (ExactParams { max_dim: 100_000, ..ok }, "max_dim"),
+            (ExactParams { max_dim: usize::MAX, ..ok }, "max_dim"),
+        ] {
+            let e = verify(bad).unwrap_err();
+            assert!(e.to_string().contains(name), "{e}");
+        }
     }
 
     #[test]
