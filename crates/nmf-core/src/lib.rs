@@ -18,6 +18,7 @@
 //! [`trace`] (records, events, stop reasons), [`claims`], [`exact`], [`io`], [`experiment`].
 
 pub mod claims;
+pub mod datasets;
 pub mod diagnostics;
 pub mod error;
 pub mod exact;
