@@ -44,6 +44,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
+sys.dont_write_bytecode = True  # no scripts/__pycache__ from the import below
 from browser_check import find_chromium  # noqa: E402
 
 FALLBACK_TEXTS = ["This figure needs JavaScript", "Jupyter did not run it"]
