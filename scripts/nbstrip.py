@@ -46,7 +46,7 @@ def strip(nb):
 
 
 def dirty_cells(nb):
-    """Indices (0-based) of the code cells that have outputs or an execution count."""
+    """Indices (0-based, among all cells) of the code cells with outputs or an execution count."""
     return [i for i, c in enumerate(nb.get("cells", []))
             if c.get("cell_type") == "code"
             and (c.get("outputs") or c.get("execution_count") is not None)]
@@ -140,10 +140,10 @@ def check(paths):
     cells = lambda ix: ", ".join(str(i + 1) for i in ix)  # noqa: E731
     for path, ix in committed:
         print(f"nbstrip: {path}: outputs or execution counts are COMMITTED in HEAD "
-              f"(code cells {cells(ix)})", file=sys.stderr)
+              f"(cells {cells(ix)})", file=sys.stderr)
     for path, ix in staged:
         print(f"nbstrip: {path}: outputs or execution counts are STAGED in the index "
-              f"(code cells {cells(ix)})", file=sys.stderr)
+              f"(cells {cells(ix)})", file=sys.stderr)
     if committed or staged:
         bad = [p for p, _ in committed + staged]
         fix = "python3 scripts/nbstrip.py --install && git add --renormalize " + " ".join(bad)
