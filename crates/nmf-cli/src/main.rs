@@ -117,6 +117,7 @@ impl RunOpts {
             tol: self.tol,
             objective: self.objective.into(),
             note_columns: !self.no_note_columns,
+            keep_rows: true,
         }
     }
 }

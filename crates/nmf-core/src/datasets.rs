@@ -133,7 +133,9 @@ mod tests {
     fn digits_is_the_committed_matrix() {
         let d = digits();
         assert_eq!(d.dim(), (1797, 64));
-        assert!(d.iter().all(|&x| (0.0..=16.0).contains(&x) && x.fract() == 0.0));
+        assert!(d
+            .iter()
+            .all(|&x| (0.0..=16.0).contains(&x) && x.fract() == 0.0));
         let zero_cols: Vec<usize> = (0..64)
             .filter(|&j| d.column(j).iter().all(|&x| x == 0.0))
             .collect();
@@ -166,7 +168,10 @@ mod tests {
         let mut w = Array2::zeros((256, 17));
         for i in 0..256 {
             w[[i, 0]] = 1.0;
-            for (l, p) in [i / 64, i / 16 % 4, i / 4 % 4, i % 4].into_iter().enumerate() {
+            for (l, p) in [i / 64, i / 16 % 4, i / 4 % 4, i % 4]
+                .into_iter()
+                .enumerate()
+            {
                 w[[i, 1 + 4 * l + p]] = 1.0;
             }
         }
@@ -177,6 +182,9 @@ mod tests {
     fn names_resolve() {
         assert_eq!(by_name("swimmer").unwrap().dim(), (256, 1024));
         assert!(by_name("mnist").is_none());
-        assert!(load("mnist").unwrap_err().to_string().contains("digits, swimmer"));
+        assert!(load("mnist")
+            .unwrap_err()
+            .to_string()
+            .contains("digits, swimmer"));
     }
 }

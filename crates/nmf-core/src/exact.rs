@@ -65,7 +65,10 @@ impl ExactParams {
             return param("steps", "must be at least 1 (0 checks nothing)".into());
         }
         if self.max_dim < 2 {
-            return param("max_dim", format!("must be at least 2, got {}", self.max_dim));
+            return param(
+                "max_dim",
+                format!("must be at least 2, got {}", self.max_dim),
+            );
         }
         if self.max_dim > MAX_EXACT_DIM {
             return param(
@@ -358,8 +361,20 @@ mod tests {
             (ExactParams { trials: 0, ..ok }, "trials"),
             (ExactParams { steps: 0, ..ok }, "steps"),
             (ExactParams { max_dim: 1, ..ok }, "max_dim"),
-            (ExactParams { max_dim: 100_000, ..ok }, "max_dim"),
-            (ExactParams { max_dim: usize::MAX, ..ok }, "max_dim"),
+            (
+                ExactParams {
+                    max_dim: 100_000,
+                    ..ok
+                },
+                "max_dim",
+            ),
+            (
+                ExactParams {
+                    max_dim: usize::MAX,
+                    ..ok
+                },
+                "max_dim",
+            ),
         ] {
             let e = verify(bad).unwrap_err();
             assert!(e.to_string().contains(name), "{e}");

@@ -118,7 +118,10 @@ pub fn figures_html_linked(title: &str, figures: &[(String, Plot)], plotly_src: 
         title,
         figures,
         &linked_script_tags(plotly_src),
-        &format!("plotly.js from {} beside this file: works offline", escape(plotly_src)),
+        &format!(
+            "plotly.js from {} beside this file: works offline",
+            escape(plotly_src)
+        ),
     )
 }
 

@@ -23,9 +23,9 @@
 //! ```
 
 mod html;
-mod thin;
 pub mod notebook;
 mod series;
+mod thin;
 
 use nmf_core::claims::{in_eps_units, lemma1_row, lemma2_row, Half, K_RATIO_BOUNDS};
 use nmf_core::{Dims, EventKind, Trace};
@@ -34,8 +34,8 @@ use plotly::layout::{Axis, AxisType, Legend, Margin, Shape, ShapeLine, ShapeType
 use plotly::{Layout, Plot};
 
 pub use html::{figures_html, figures_html_linked, plotly_js};
-pub use thin::Thinning;
 use series::{markers, Panel, Series, Style, Xs};
+pub use thin::Thinning;
 
 /// Title of [`note_figure`].
 pub const NOTE_TITLE: &str =
