@@ -60,9 +60,11 @@ pub enum NmfError {
         want_rows: usize,
         want_cols: usize,
     },
-    #[error("{path}: {message}")]
+    /// A file (or `<stdin>`) that cannot be read as a matrix; `message` names the place, the
+    /// cause and the fix. The path is shown with control characters escaped.
+    #[error("{}: {message}", shown(path))]
     Parse { path: PathBuf, message: String },
-    #[error("{path}: {source}")]
+    #[error("{}: {source}", shown(path))]
     Io {
         path: PathBuf,
         #[source]
@@ -80,6 +82,12 @@ impl NmfError {
             message: message.into(),
         }
     }
+}
+
+/// A path as messages show it: control and invisible characters escaped (a file name is
+/// printed to a terminal).
+fn shown(path: &std::path::Path) -> String {
+    crate::io::escape(&path.display().to_string())
 }
 
 pub type Result<T, E = NmfError> = std::result::Result<T, E>;
