@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nmf_core::exact::{self, ExactParams};
-use nmf_core::io::{read_matrix, write_atomic};
+use nmf_core::io::write_atomic;
 use nmf_core::{
     DataKind, Experiment, Factors, InitKind, NmfError, ObjectiveMode, Outcome, Problem, RunParams,
     Status,
@@ -138,13 +138,19 @@ enum Command {
         #[command(flatten)]
         opts: RunOpts,
     },
-    /// MU on your matrix: CSV of non-negative numbers, comma-separated, no header, one row per line.
+    /// MU on your matrix: CSV (comma, semicolon, tab or blanks; a header row and an index
+    /// column are skipped and reported), NumPy .npy or Matrix Market .mtx, non-negative numbers.
     /// Prints the claims table and writes DIR/trace.csv, DIR/trace.json, DIR/summary.json and
     /// DIR/figures.html (every figure of the run, interactive, self-contained).
     Run {
-        /// The data matrix M (m×n).
+        /// The data matrix M (m×n): .csv/.tsv/.txt, .npy or .mtx; `-` reads it from standard
+        /// input.
         #[arg(long)]
         data: PathBuf,
+        /// The field separator of CSV input (--data, --init-u, --init-v): ',' ';' 'tab' or
+        /// 'space' (runs of blanks). Default: detected from the first line.
+        #[arg(long, value_name = "SEP")]
+        delimiter: Option<nmf_core::io::Delimiter>,
         /// The rank k, 1 ≤ k ≤ min(m, n).
         #[arg(long)]
         rank: usize,
@@ -226,13 +232,15 @@ fn dispatch(cli: Cli) -> Result<ExitCode, AnyError> {
             rank,
             init_u,
             init_v,
+            delimiter,
             out,
             opts,
         } => {
             let params = opts.params();
             params.check()?;
-            let m = read_matrix(&data)?;
-            let problem = Problem::new(m.clone(), rank).map_err(|e| in_file(&data, e))?;
+            let m = read_input(&data, delimiter)?;
+            let problem = Problem::new(m.clone(), rank)
+                .map_err(|e| in_file(&nmf_core::io::origin_name(&data), e))?;
             let (rows, cols) = problem.dim();
             let mut experiment = Experiment {
                 m: rows,
@@ -246,8 +254,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode, AnyError> {
             let init = match (init_u, init_v) {
                 (Some(pu), Some(pv)) => {
                     let f = Factors {
-                        u: read_matrix(&pu)?,
-                        v: read_matrix(&pv)?,
+                        u: read_input(&pu, delimiter)?,
+                        v: read_input(&pv, delimiter)?,
                     };
                     check_init(&problem, &f, &pu, &pv)?;
                     experiment.init = InitKind::Files;
@@ -327,6 +335,22 @@ fn check_init(problem: &Problem, f: &Factors, pu: &Path, pv: &Path) -> Result<()
             Err(in_file(file, e).into())
         }
     }
+}
+
+/// Read a matrix named on the command line (`-`: standard input) and say on standard error
+/// what was skipped to get it (a header row, an index column, comment lines).
+fn read_input(
+    path: &Path,
+    delimiter: Option<nmf_core::io::Delimiter>,
+) -> Result<nmf_core::ndarray::Array2<f64>, NmfError> {
+    use std::io::Write;
+    let loaded = nmf_core::io::load_matrix(path, &nmf_core::io::ReadOptions { delimiter })?;
+    if let Some(note) = loaded.detected.notice() {
+        let name = nmf_core::io::origin_name(path);
+        let name = nmf_core::io::escape(&name.display().to_string());
+        let _ = writeln!(std::io::stderr().lock(), "nmf-lab: {name}: {note}");
+    }
+    Ok(loaded.matrix)
 }
 
 fn in_file(path: &Path, e: NmfError) -> NmfError {
