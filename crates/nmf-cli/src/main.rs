@@ -9,16 +9,23 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nmf_core::exact::{self, ExactParams};
-use nmf_core::io::write_atomic;
+use nmf_core::io::matrix_to_csv;
 use nmf_core::{
     DataKind, Experiment, Factors, InitKind, NmfError, ObjectiveMode, Outcome, Problem, RunParams,
     Status,
 };
 
+mod output;
 mod report;
+mod signals;
+mod stream;
+
+use output::OutDir;
+use signals::Signals;
+use stream::Streamer;
 
 /// The exit-code contract (README, `--help`).
-const EXIT_CODES: &str = "Exit codes:\n  0   every claim was checked and holds (verify-exact: every identity holds)\n  1   bad input or I/O error (the message names the file, line and column)\n  2   a claim of the proof failed\n  3   MU became undefined (zero denominator) or overflowed during the run\n  4   an exact identity did not hold (verify-exact)\n  5   no claim failed, but some claim was not exercised (nothing could be checked)\n  64  usage error (unknown option, missing or malformed argument)";
+const EXIT_CODES: &str = "Exit codes:\n  0   every claim was checked and holds (verify-exact: every identity holds)\n  1   bad input or I/O error (the message names the file, line and column)\n  2   a claim of the proof failed\n  3   MU became undefined (zero denominator) or overflowed during the run\n  4   an exact identity did not hold (verify-exact)\n  5   no claim failed, but some claim was not exercised (nothing could be checked)\n  64  usage error (unknown option, missing or malformed argument)\n  130 interrupted by SIGINT, 143 by SIGTERM: the output written is complete and marked interrupted";
 
 /// Exit codes, one per outcome (see [`EXIT_CODES`]).
 mod code {
@@ -29,6 +36,27 @@ mod code {
     pub const NOT_EXERCISED: u8 = 5;
     /// sysexits.h's EX_USAGE.
     pub const USAGE: u8 = 64;
+}
+
+/// Print to standard output. A reader that went away (`| head -1`) is not an error: the run
+/// still writes its files and exits with its own code; any other failure (a full disk behind
+/// `> /dev/full`) is reported.
+fn say(text: &str) -> Result<(), NmfError> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(NmfError::Io {
+            path: "<standard output>".into(),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Print to standard error, ignoring failures (there is nowhere left to report them).
+fn warn(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
 /// Verify, by numbers and by exact arithmetic, what the convergence proof of the Lee–Seung
@@ -99,7 +127,8 @@ struct RunOpts {
     /// How the objective column is evaluated.
     #[arg(long, value_enum, default_value_t = ObjectiveArg::Auto)]
     objective: ObjectiveArg,
-    /// Skip the note's compatibility columns (note_*; its n×n SVD costs O(n³) per iteration).
+    /// Skip the note's compatibility columns (note_*: its square-root form of Lemma 2, its
+    /// difference of objectives, and the spectrum of VᵀV, computed from the k×k VVᵀ).
     #[arg(long)]
     no_note_columns: bool,
     /// Never show a progress bar (it is shown only when stderr is a terminal anyway).
@@ -108,6 +137,24 @@ struct RunOpts {
     /// The seeded start (ignored with --init-u/--init-v).
     #[arg(long, value_enum, default_value_t = InitArg::Note)]
     init: InitArg,
+    /// Which outputs to write, comma-separated: trace (trace.csv and trace.json, streamed as
+    /// the run goes), summary (summary.json), figures (figures.html and plotly.min.js, drawn
+    /// from a thinned sample of rows), factors (U.csv, V.csv).
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "trace,summary,figures,factors"
+    )]
+    outputs: Vec<OutputArg>,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum OutputArg {
+    Trace,
+    Summary,
+    Figures,
+    Factors,
 }
 
 impl RunOpts {
@@ -117,8 +164,13 @@ impl RunOpts {
             tol: self.tol,
             objective: self.objective.into(),
             note_columns: !self.no_note_columns,
-            keep_rows: true,
+            // The CLI streams the rows to disk and checks the claims online.
+            keep_rows: false,
         }
+    }
+
+    fn writes(&self, o: OutputArg) -> bool {
+        self.outputs.contains(&o)
     }
 }
 
@@ -202,13 +254,17 @@ fn main() -> ExitCode {
     match dispatch(cli) {
         Ok(code) => code,
         Err(e) => {
+            // The chain of causes, each once (an I/O error's message already holds its cause).
             let mut msg = e.to_string();
             let mut src = e.source();
             while let Some(s) = src {
-                msg.push_str(&format!(": {s}"));
+                let s_text = s.to_string();
+                if !msg.contains(&s_text) {
+                    msg.push_str(&format!(": {s_text}"));
+                }
                 src = s.source();
             }
-            eprintln!("nmf-lab: error: {msg}");
+            warn(&format!("nmf-lab: error: {msg}"));
             ExitCode::from(code::BAD_INPUT)
         }
     }
@@ -224,8 +280,19 @@ fn dispatch(cli: Cli) -> Result<ExitCode, AnyError> {
             if planted {
                 e.data = DataKind::Planted;
             }
-            let outcome = with_progress(opts.iters, opts.quiet, |cb| e.run_with(cb))?;
-            finish(&outcome, &out, "reproduce")
+            let dir = OutDir::prepare(&out, &[])?;
+            let sig = Signals::install().map_err(|e| NmfError::Io {
+                path: "<signal handlers>".into(),
+                source: e,
+            })?;
+            let mut stream = Streamer::new(&dir, "mu", opts.writes(OutputArg::Trace))?;
+            let outcome = with_progress(opts.iters, opts.quiet, &sig, |cb| {
+                e.run_with(|r| {
+                    stream.push(r);
+                    cb(r)
+                })
+            })?;
+            finish(&outcome, dir, stream, &opts, "reproduce", &[], &sig)
         }
         Command::Run {
             data,
@@ -238,7 +305,28 @@ fn dispatch(cli: Cli) -> Result<ExitCode, AnyError> {
         } => {
             let params = opts.params();
             params.check()?;
-            let m = read_input(&data, delimiter)?;
+            let inputs: Vec<(&str, &Path)> = [
+                ("data", Some(&data)),
+                ("init_u", init_u.as_ref()),
+                ("init_v", init_v.as_ref()),
+            ]
+            .into_iter()
+            .filter_map(|(role, p)| p.map(|p| (role, p.as_path())))
+            .collect();
+            let dir = OutDir::prepare(&out, &inputs.iter().map(|(_, p)| *p).collect::<Vec<_>>())?;
+            // A bundled data set by name (`--data swimmer`) unless a file of that name exists.
+            let bundled = bundled_name(&data);
+            let looks_like_a_name = data
+                .to_str()
+                .is_some_and(|n| n != "-" && !n.contains(['/', '.']) && !data.exists());
+            let m = match bundled {
+                Some(name) => nmf_core::datasets::load(name)?,
+                // `--data mnist`: say which names there are, not only "no such file".
+                None if looks_like_a_name => {
+                    return Err(nmf_core::datasets::unknown(&data.to_string_lossy()).into())
+                }
+                None => read_input(&data, delimiter)?,
+            };
             let problem = Problem::new(m.clone(), rank)
                 .map_err(|e| in_file(&nmf_core::io::origin_name(&data), e))?;
             let (rows, cols) = problem.dim();
@@ -251,7 +339,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, AnyError> {
                 init: opts.init.into(),
                 params,
             };
-            let init = match (init_u, init_v) {
+            let init = match (init_u.clone(), init_v.clone()) {
                 (Some(pu), Some(pv)) => {
                     let f = Factors {
                         u: read_input(&pu, delimiter)?,
@@ -263,9 +351,18 @@ fn dispatch(cli: Cli) -> Result<ExitCode, AnyError> {
                 }
                 _ => experiment.start_for(&m),
             };
-            let outcome =
-                with_progress(opts.iters, opts.quiet, |cb| experiment.run_on(m, init, cb))?;
-            finish(&outcome, &out, "run")
+            let sig = Signals::install().map_err(|e| NmfError::Io {
+                path: "<signal handlers>".into(),
+                source: e,
+            })?;
+            let mut stream = Streamer::new(&dir, "mu", opts.writes(OutputArg::Trace))?;
+            let outcome = with_progress(opts.iters, opts.quiet, &sig, |cb| {
+                experiment.run_on(m, init, |r| {
+                    stream.push(r);
+                    cb(r)
+                })
+            })?;
+            finish(&outcome, dir, stream, &opts, "run", &inputs, &sig)
         }
         Command::VerifyExact {
             trials,
@@ -280,24 +377,24 @@ fn dispatch(cli: Cli) -> Result<ExitCode, AnyError> {
                 max_dim,
             };
             let rep = exact::verify(p)?;
-            println!(
-                "exact rational check: {} instances (seed {seed}, up to {max_dim}×{max_dim}), {} half-steps, {} identities checked, {} mismatches",
+            say(&format!(
+                "exact rational check: {} instances (seed {seed}, up to {max_dim}×{max_dim}), {} half-steps, {} identities checked, {} mismatches\n",
                 rep.instances,
                 rep.half_steps,
                 rep.identities,
                 rep.mismatches.len()
-            );
+            ))?;
             if rep.undefined_steps > 0 {
-                println!(
-                    "{} instances stopped early: a zero denominator made MU undefined",
+                say(&format!(
+                    "{} instances stopped early: a zero denominator made MU undefined\n",
                     rep.undefined_steps
-                );
+                ))?;
             }
             for mm in rep.mismatches.iter().take(10) {
-                println!(
-                    "MISMATCH trial {} iteration {} {}-half: {}\n  lhs = {}\n  rhs = {}",
+                say(&format!(
+                    "MISMATCH trial {} iteration {} {}-half: {}\n  lhs = {}\n  rhs = {}\n",
                     mm.trial, mm.iter, mm.half, mm.identity, mm.lhs, mm.rhs
-                );
+                ))?;
             }
             Ok(if rep.ok() {
                 ExitCode::SUCCESS
@@ -337,6 +434,14 @@ fn check_init(problem: &Problem, f: &Factors, pu: &Path, pv: &Path) -> Result<()
     }
 }
 
+/// The bundled data set `--data` names, if it names one and no file of that name exists.
+fn bundled_name(data: &Path) -> Option<&'static str> {
+    let name = data.to_str()?;
+    (!data.exists())
+        .then(|| nmf_core::datasets::NAMES.into_iter().find(|n| *n == name))
+        .flatten()
+}
+
 /// Read a matrix named on the command line (`-`: standard input) and say on standard error
 /// what was skipped to get it (a header row, an index column, comment lines).
 fn read_input(
@@ -364,6 +469,7 @@ fn in_file(path: &Path, e: NmfError) -> NmfError {
 fn with_progress<T>(
     iters: usize,
     quiet: bool,
+    sig: &Signals,
     f: impl FnOnce(&mut dyn FnMut(&nmf_core::Record) -> ControlFlow<()>) -> Result<T, NmfError>,
 ) -> Result<T, NmfError> {
     let target = if quiet {
@@ -379,11 +485,16 @@ fn with_progress<T>(
         .expect("valid template"),
     );
     let mut cb = |r: &nmf_core::Record| {
-        if r.iter % 64 == 0 {
+        if r.iter.is_multiple_of(64) {
             bar.set_position(r.iter as u64);
             bar.set_message(format!("{:.6e}", r.objective));
         }
-        ControlFlow::Continue(())
+        // A stop signal ends the run after this iteration; its record is kept.
+        if sig.exit_code().is_some() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
     };
     let out = f(&mut cb);
     bar.finish_and_clear();
@@ -391,59 +502,113 @@ fn with_progress<T>(
 }
 
 /// Print the report, write the files, choose the exit code.
-fn finish(o: &Outcome, out: &Path, command: &str) -> Result<ExitCode, AnyError> {
-    let summary = report::summary(o, command);
-    print!("{}", report::claims_table(o));
-    std::fs::create_dir_all(out).map_err(|e| NmfError::Io {
-        path: out.into(),
-        source: e,
-    })?;
-    // Everything is computed before the first write; each file is written atomically.
-    let trace = &o.fit.trace;
-    let dims = o.experiment.dims();
-    let figures = nmf_plot::figures_html(
-        &format!(
-            "nmf-lab {command}: {}×{} rank {}, seed {}, {} iterations ({})",
-            dims.m,
-            dims.n,
-            dims.k,
-            o.experiment.seed,
-            trace.rows.len(),
-            o.fit.stop
-        ),
-        &nmf_plot::all_figures(trace, dims),
-    );
-    write_atomic(&out.join("trace.csv"), |w| trace.write_csv(w))?;
-    write_atomic(&out.join("trace.json"), |w| {
-        serde_json::to_writer(&mut *w, trace)
-            .map_err(|e| NmfError::parse("trace.json", e.to_string()))
-    })?;
-    write_atomic(&out.join("summary.json"), |w| {
-        serde_json::to_writer_pretty(&mut *w, &summary)
-            .map_err(|e| NmfError::parse("summary.json", e.to_string()))
-    })?;
-    write_atomic(&out.join("figures.html"), |w| {
-        w.write_all(figures.as_bytes()).map_err(|e| NmfError::Io {
-            path: out.join("figures.html"),
-            source: e,
-        })
-    })?;
-    println!(
-        "wrote {}/{{trace.csv, trace.json, summary.json, figures.html}}",
-        out.display()
-    );
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    o: &Outcome,
+    dir: OutDir,
+    stream: Streamer,
+    opts: &RunOpts,
+    command: &str,
+    inputs: &[(&str, &Path)],
+    sig: &Signals,
+) -> Result<ExitCode, AnyError> {
+    let streamed = stream.finish(&o.fit.trace.events)?;
+    let stats = report::RunStats {
+        rows: streamed.rows,
+        last: streamed.last.as_ref(),
+    };
+    say(&report::claims_table(o, &stats))?;
+    if opts.writes(OutputArg::Summary) {
+        let provenance = report::provenance(o, inputs)?;
+        let summary = report::summary(o, &stats, command, provenance);
+        dir.write("summary.json", |w| {
+            serde_json::to_writer_pretty(&mut *w, &summary)
+                .map_err(|e| NmfError::parse("summary.json", e.to_string()))
+        })?;
+    }
+    if opts.writes(OutputArg::Figures) {
+        let dims = o.experiment.dims();
+        let figures = nmf_plot::figures_html_linked(
+            &format!(
+                "nmf-lab {command}: {}×{} rank {}, seed {}, {} iterations ({}; {} rows drawn)",
+                dims.m,
+                dims.n,
+                dims.k,
+                o.experiment.seed,
+                streamed.rows,
+                o.fit.stop,
+                streamed.thinned.rows.len()
+            ),
+            &nmf_plot::all_figures(&streamed.thinned, dims),
+            "plotly.min.js",
+        );
+        for (name, text) in [
+            ("figures.html", figures.as_str()),
+            ("plotly.min.js", nmf_plot::plotly_js()),
+        ] {
+            dir.write(name, |w| {
+                w.write_all(text.as_bytes()).map_err(|e| NmfError::Io {
+                    path: name.into(),
+                    source: e,
+                })
+            })?;
+        }
+    }
+    if opts.writes(OutputArg::Factors) {
+        // The factors also as .npy when the data came as .npy (a NumPy user's round trip).
+        let npy = inputs.iter().any(|(role, p)| {
+            *role == "data" && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"))
+        });
+        if npy {
+            for (name, a) in [("U.npy", &o.fit.factors.u), ("V.npy", &o.fit.factors.v)] {
+                dir.write_with(name, |path| nmf_core::io::write_matrix_npy(path, a))?;
+            }
+        }
+        for (name, a) in [("U.csv", &o.fit.factors.u), ("V.csv", &o.fit.factors.v)] {
+            dir.write(name, |w| {
+                w.write_all(matrix_to_csv(a).as_bytes())
+                    .map_err(|e| NmfError::Io {
+                        path: name.into(),
+                        source: e,
+                    })
+            })?;
+        }
+    }
+    let target = dir.target().to_path_buf();
+    dir.commit()?;
+    let written: Vec<&str> = [
+        (OutputArg::Trace, "trace.csv, trace.json"),
+        (OutputArg::Summary, "summary.json"),
+        (OutputArg::Figures, "figures.html, plotly.min.js"),
+        (OutputArg::Factors, "U.csv, V.csv"),
+    ]
+    .into_iter()
+    .filter(|(o, _)| opts.writes(*o))
+    .map(|(_, f)| f)
+    .collect();
+    say(&format!(
+        "wrote {}/{{{}}}\n",
+        target.display(),
+        written.join(", ")
+    ))?;
+    if let Some(code) = sig.exit_code() {
+        warn(&format!(
+            "nmf-lab: interrupted: {}; the output is complete up to there (resume with --init-u {p}/U.csv --init-v {p}/V.csv)",
+            o.fit.stop,
+            p = target.display()
+        ));
+        return Ok(ExitCode::from(code));
+    }
     if o.fit.stop.is_failure() {
-        eprintln!("nmf-lab: error: {}", o.fit.stop);
+        warn(&format!("nmf-lab: error: {}", o.fit.stop));
         return Ok(ExitCode::from(code::RUN_UNDEFINED));
     }
     if o.claims.iter().any(|v| v.status == Status::Fails) {
-        eprintln!("nmf-lab: a claim of the proof failed; see the table above");
+        warn("nmf-lab: a claim of the proof failed; see the table above");
         return Ok(ExitCode::from(code::CLAIM_FAILED));
     }
     if o.claims.iter().any(|v| v.status == Status::NotExercised) {
-        eprintln!(
-            "nmf-lab: a claim was not exercised (no row could be checked); see the table above"
-        );
+        warn("nmf-lab: a claim was not exercised (no row could be checked); see the table above");
         return Ok(ExitCode::from(code::NOT_EXERCISED));
     }
     Ok(ExitCode::SUCCESS)

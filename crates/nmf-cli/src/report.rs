@@ -1,22 +1,26 @@
 //! Text and JSON reports of an [`Outcome`].
 
-use nmf_core::{all_hold, EventKind, Outcome};
+use std::path::Path;
+
+use nmf_core::{all_hold, EventKind, NmfError, Outcome, Record};
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+/// What the report needs of a run whose rows were streamed to disk.
+pub struct RunStats<'a> {
+    /// Rows recorded.
+    pub rows: usize,
+    /// The last one.
+    pub last: Option<&'a Record>,
+}
 
 /// The claims as a fixed-width table.
-pub fn claims_table(o: &Outcome) -> String {
+pub fn claims_table(o: &Outcome, stats: &RunStats<'_>) -> String {
     let fit = &o.fit;
     let e = &o.experiment;
     let mut s = format!(
         "MU on M {}×{}, rank {}, seed {}, {:?} data, {:?} init: {} ({} rows)\n",
-        e.m,
-        e.n,
-        e.k,
-        e.seed,
-        e.data,
-        e.init,
-        fit.stop,
-        fit.trace.rows.len()
+        e.m, e.n, e.k, e.seed, e.data, e.init, fit.stop, stats.rows
     );
     s.push_str(&format!(
         "final objective {:.6e}, final KKT residual {:.3e}\n",
@@ -90,15 +94,69 @@ fn fmt_opt(x: Option<usize>) -> String {
     x.map_or("never".into(), |i| i.to_string())
 }
 
+/// Where a run's results come from: the full command line, the nmf-lab version and the git
+/// commit it was built from, every input file with its SHA-256 and shape, and the start used.
+pub fn provenance(o: &Outcome, inputs: &[(&str, &Path)]) -> Result<Value, NmfError> {
+    let files = inputs
+        .iter()
+        .map(|(role, path)| {
+            // Standard input was consumed, and a bundled data set is no file: no hash to give.
+            let name = path.to_str().unwrap_or_default();
+            let bundled = nmf_core::datasets::NAMES.contains(&name) && !path.exists();
+            if name == "-" || bundled {
+                return Ok(json!({
+                    "role": role,
+                    "path": if bundled { format!("bundled:{name}") } else { "<stdin>".into() },
+                    "sha256": null,
+                    "rows": o.data.nrows(),
+                    "cols": o.data.ncols(),
+                }));
+            }
+            let bytes = std::fs::read(path).map_err(|e| NmfError::Io {
+                path: path.to_path_buf(),
+                source: e,
+            })?;
+            let shape = match *role {
+                "data" => Some(o.data.dim()),
+                "init_u" => Some(o.init.u.dim()),
+                "init_v" => Some(o.init.v.dim()),
+                _ => None,
+            };
+            Ok(json!({
+                "role": role,
+                "path": path.display().to_string(),
+                "sha256": hex(&Sha256::digest(&bytes)),
+                "bytes": bytes.len(),
+                "rows": shape.map(|s| s.0),
+                "cols": shape.map(|s| s.1),
+            }))
+        })
+        .collect::<Result<Vec<_>, NmfError>>()?;
+    Ok(json!({
+        "command_line": std::env::args().collect::<Vec<_>>(),
+        "nmf_lab_version": env!("CARGO_PKG_VERSION"),
+        "git_commit": env!("NMF_LAB_GIT_COMMIT"),
+        "inputs": files,
+        "init": o.experiment.init,
+        "seed": o.experiment.seed,
+        "data": if inputs.is_empty() { json!(o.experiment.data) } else { json!("file") },
+    }))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// `summary.json`.
-pub fn summary(o: &Outcome, command: &str) -> Value {
+pub fn summary(o: &Outcome, stats: &RunStats<'_>, command: &str, provenance: Value) -> Value {
     let fit = &o.fit;
-    let last = fit.trace.rows.last();
+    let last = stats.last;
     json!({
         "tool": { "name": "nmf-lab", "version": env!("CARGO_PKG_VERSION"), "command": command },
+        "provenance": provenance,
         "experiment": o.experiment,
         "solver": fit.trace.solver,
-        "iterations": fit.trace.rows.len(),
+        "iterations": stats.rows,
         "stop": fit.stop,
         "stop_message": fit.stop.to_string(),
         "final_objective": fit.final_objective,

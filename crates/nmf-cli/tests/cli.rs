@@ -344,7 +344,345 @@ fn bad_option_values_are_clean_errors() {
         &out,
         &["max_dim", "at least 2"],
     );
+    // Limits are checked before anything is allocated: these used to abort or panic.
+    for (args, needle) in [
+        (&["verify-exact", "--max-dim", "100000"][..], "at most 8"),
+        (
+            &["verify-exact", "--max-dim", "18446744073709551615"][..],
+            "at most 8",
+        ),
+        (&["verify-exact", "--trials", "0"][..], "trials"),
+        (&["verify-exact", "--steps", "0"][..], "steps"),
+    ] {
+        assert_clean_failure(args, &out, &[needle]);
+    }
     let o = nmf_lab(&["verify-exact", "--trials", "3"]);
     assert!(o.status.success());
     assert!(String::from_utf8_lossy(&o.stdout).contains("3 instances"));
+}
+
+fn summary_of(out: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn factors_are_written_and_a_resumed_run_continues_bit_for_bit() {
+    // 300 iterations at once against 120 + a resume of 180 from the written U.csv, V.csv.
+    let dir = tempfile::tempdir().unwrap();
+    let m = write(dir.path(), "m.csv", GOOD);
+    let run = |iters: &str, out: &Path, init: Option<&Path>| {
+        let mut args = vec![
+            "run".to_string(),
+            "--data".into(),
+            m.to_str().unwrap().into(),
+            "--rank".into(),
+            "2".into(),
+            "--iters".into(),
+            iters.into(),
+            "--out".into(),
+            out.to_str().unwrap().into(),
+        ];
+        if let Some(p) = init {
+            for (flag, f) in [("--init-u", "U.csv"), ("--init-v", "V.csv")] {
+                args.push(flag.into());
+                args.push(p.join(f).to_str().unwrap().into());
+            }
+        }
+        let o = Command::new(env!("CARGO_BIN_EXE_nmf-lab"))
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    let (whole, first, second) = (
+        dir.path().join("whole"),
+        dir.path().join("first"),
+        dir.path().join("second"),
+    );
+    run("300", &whole, None);
+    run("120", &first, None);
+    run("180", &second, Some(&first));
+    for f in ["U.csv", "V.csv"] {
+        assert_eq!(
+            std::fs::read(whole.join(f)).unwrap(),
+            std::fs::read(second.join(f)).unwrap(),
+            "{f} after 120 + 180 iterations equals {f} after 300"
+        );
+    }
+    // The resumed run's rows are the whole run's last 180 rows (objective and steps, bit for
+    // bit; the KKT residual's U part is evaluated afresh at the start, so only that column of
+    // the first resumed row may differ in its last bits).
+    let rows = |p: &Path| {
+        nmf_core::Trace::read_csv(std::fs::File::open(p.join("trace.csv")).unwrap()).unwrap()
+    };
+    let (w, s) = (rows(&whole), rows(&second));
+    for (a, b) in w[120..].iter().zip(&s) {
+        assert_eq!(a.objective.to_bits(), b.objective.to_bits());
+        assert_eq!(a.decrease_v.to_bits(), b.decrease_v.to_bits());
+        assert_eq!(a.step_u.to_bits(), b.step_u.to_bits());
+    }
+    let prov = &summary_of(&second)["provenance"];
+    assert_eq!(prov["init"], "files");
+    let roles: Vec<_> = prov["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["role"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(roles, ["data", "init_u", "init_v"]);
+    assert_eq!(prov["inputs"][0]["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(prov["inputs"][0]["rows"], 4);
+    assert!(prov["command_line"].as_array().unwrap().len() > 5);
+}
+
+#[test]
+fn sigint_and_sigterm_stop_the_run_with_a_complete_output() {
+    for (signal, code) in [("-INT", 130), ("-TERM", 143)] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("r");
+        let child = Command::new(env!("CARGO_BIN_EXE_nmf-lab"))
+            .args([
+                "reproduce",
+                "--iters",
+                "100000000",
+                "--quiet",
+                "--no-note-columns",
+            ])
+            .args(["--out", out.to_str().unwrap()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Let it start iterating, then signal it.
+        std::thread::sleep(std::time::Duration::from_millis(700));
+        let kill = Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let o = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(code), "{signal}: {err}");
+        assert!(err.contains("interrupted"), "{err}");
+        let s = summary_of(&out);
+        assert_eq!(s["stop"]["reason"], "interrupted");
+        let rows = s["iterations"].as_u64().unwrap();
+        assert!(rows > 0);
+        let csv = std::fs::read_to_string(out.join("trace.csv")).unwrap();
+        assert_eq!(
+            csv.lines().count() as u64,
+            rows + 1,
+            "trace and summary agree"
+        );
+        assert!(out.join("U.csv").exists() && out.join("V.csv").exists());
+        let stray: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(".tmp-") || n.contains(".old-"))
+            .collect();
+        assert!(stray.is_empty(), "{stray:?}");
+    }
+}
+
+#[test]
+fn a_closed_or_full_stdout_is_no_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    // Closed at once: the reader is gone; the run still writes its files and exits 0.
+    let out = dir.path().join("a");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_nmf-lab"))
+        .args(["reproduce", "--iters", "50", "--out", out.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.join("summary.json").exists());
+    // A full device: one clear error, exit 1.
+    if let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") {
+        let out = dir.path().join("b");
+        let o = Command::new(env!("CARGO_BIN_EXE_nmf-lab"))
+            .args(["verify-exact", "--trials", "2"])
+            .arg("--seed")
+            .arg("1")
+            .stdout(full)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("standard output") && !err.contains("panicked"),
+            "{err}"
+        );
+        assert!(!out.exists());
+    }
+}
+
+#[test]
+fn out_is_checked_before_computing() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "taken", "x");
+    // A file where the directory should go: refused at once (a 10⁹-iteration run would
+    // otherwise compute for hours first).
+    let o = nmf_lab(&[
+        "reproduce",
+        "--iters",
+        "1000000000",
+        "--out",
+        file.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("exists and is not a directory"), "{err}");
+    // An input inside --out would be replaced by the output: refused.
+    let out = dir.path().join("o");
+    std::fs::create_dir(&out).unwrap();
+    let m = write(&out, "m.csv", GOOD);
+    let o = nmf_lab(&[
+        "run",
+        "--data",
+        m.to_str().unwrap(),
+        "--rank",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("would replace the input file"), "{err}");
+}
+
+#[test]
+fn an_io_error_names_the_path_and_its_cause_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.csv");
+    let o = nmf_lab(&[
+        "run",
+        "--data",
+        missing.to_str().unwrap(),
+        "--rank",
+        "1",
+        "--out",
+        dir.path().join("o").to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+    assert!(err.contains("nope.csv"), "{err}");
+}
+
+#[test]
+fn outputs_choose_what_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r");
+    let o = nmf_lab(&[
+        "reproduce",
+        "--iters",
+        "40",
+        "--outputs",
+        "summary,factors",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut names: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["U.csv", "V.csv", "summary.json"]);
+    assert_eq!(summary_of(&out)["iterations"], 40);
+    let o = nmf_lab(&[
+        "reproduce",
+        "--outputs",
+        "trace,plots",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(64),
+        "an unknown output is a usage error"
+    );
+}
+
+#[test]
+fn bundled_data_sets_run_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s");
+    let o = nmf_lab(&[
+        "run",
+        "--data",
+        "swimmer",
+        "--rank",
+        "17",
+        "--iters",
+        "30",
+        "--init",
+        "scaled",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let s = summary_of(&out);
+    assert_eq!(s["provenance"]["inputs"][0]["path"], "bundled:swimmer");
+    assert_eq!(s["provenance"]["inputs"][0]["rows"], 256);
+    assert_eq!(s["provenance"]["init"], "scaled");
+    let o = nmf_lab(&[
+        "run",
+        "--data",
+        "mnist",
+        "--rank",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("digits, swimmer"), "{err}");
+}
+
+#[test]
+fn npy_data_gives_npy_factors_too_and_they_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = dir.path().join("m.npy");
+    let data = nmf_core::io::parse_matrix(GOOD, Path::new("good")).unwrap();
+    nmf_core::io::write_matrix_npy(&m, &data).unwrap();
+    let out = dir.path().join("o");
+    let o = nmf_lab(&[
+        "run",
+        "--data",
+        m.to_str().unwrap(),
+        "--rank",
+        "2",
+        "--iters",
+        "20",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let u = nmf_core::io::read_matrix(&out.join("U.npy")).unwrap();
+    let u_csv = nmf_core::io::read_matrix(&out.join("U.csv")).unwrap();
+    assert_eq!(u, u_csv, "the .npy and .csv factors are the same numbers");
+    let out2 = dir.path().join("o2");
+    let o = nmf_lab(&[
+        "run",
+        "--data",
+        m.to_str().unwrap(),
+        "--rank",
+        "2",
+        "--iters",
+        "5",
+        "--init-u",
+        out.join("U.npy").to_str().unwrap(),
+        "--init-v",
+        out.join("V.npy").to_str().unwrap(),
+        "--out",
+        out2.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
