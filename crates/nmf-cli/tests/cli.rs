@@ -686,3 +686,72 @@ fn npy_data_gives_npy_factors_too_and_they_resume() {
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+/// A small tmpfs, unmounted on drop; `None` where mounting is not allowed (not root, or a
+/// container without the capability), so the test says it could not run instead of failing.
+struct Tmpfs(PathBuf, tempfile::TempDir);
+
+impl Tmpfs {
+    fn mount(size: &str) -> Option<Tmpfs> {
+        let dir = tempfile::tempdir().ok()?;
+        let at = dir.path().join("fs");
+        std::fs::create_dir(&at).ok()?;
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&at)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then_some(Tmpfs(at, dir))
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_fails_cleanly_and_keeps_the_previous_output() {
+    let Some(fs) = Tmpfs::mount("256k") else {
+        eprintln!("a_full_disk_fails_cleanly_and_keeps_the_previous_output: cannot mount a tmpfs here; not run");
+        return;
+    };
+    let out = fs.0.join("out");
+    // A previous, small output fits.
+    let o = nmf_lab(&[
+        "reproduce",
+        "--iters",
+        "5",
+        "--outputs",
+        "summary",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let before = std::fs::read(out.join("summary.json")).unwrap();
+    // A run whose trace cannot fit: one clear error, exit 1, the previous output untouched.
+    let o = nmf_lab(&[
+        "reproduce",
+        "--iters",
+        "3000",
+        "--outputs",
+        "trace,summary",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("No space left on device"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(std::fs::read(out.join("summary.json")).unwrap(), before);
+    let names: Vec<_> = std::fs::read_dir(&fs.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().all(|n| n == "out" || n == ".out.lock"),
+        "nothing but the previous output and the lock: {names:?}"
+    );
+}
