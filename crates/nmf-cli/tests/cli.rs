@@ -689,7 +689,7 @@ fn npy_data_gives_npy_factors_too_and_they_resume() {
 
 /// A small tmpfs, unmounted on drop; `None` where mounting is not allowed (not root, or a
 /// container without the capability), so the test says it could not run instead of failing.
-struct Tmpfs(PathBuf, tempfile::TempDir);
+struct Tmpfs(PathBuf, #[allow(dead_code)] tempfile::TempDir);
 
 impl Tmpfs {
     fn mount(size: &str) -> Option<Tmpfs> {
