@@ -281,10 +281,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, AnyError> {
                 e.data = DataKind::Planted;
             }
             let dir = OutDir::prepare(&out, &[])?;
-            let sig = Signals::install().map_err(|e| NmfError::Io {
-                path: "<signal handlers>".into(),
-                source: e,
-            })?;
+            let sig = install_signals()?;
             let mut stream = Streamer::new(&dir, "mu", opts.writes(OutputArg::Trace))?;
             let outcome = with_progress(opts.iters, opts.quiet, &sig, |cb| {
                 e.run_with(|r| {
@@ -351,10 +348,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, AnyError> {
                 }
                 _ => experiment.start_for(&m),
             };
-            let sig = Signals::install().map_err(|e| NmfError::Io {
-                path: "<signal handlers>".into(),
-                source: e,
-            })?;
+            let sig = install_signals()?;
             let mut stream = Streamer::new(&dir, "mu", opts.writes(OutputArg::Trace))?;
             let outcome = with_progress(opts.iters, opts.quiet, &sig, |cb| {
                 experiment.run_on(m, init, |r| {
@@ -432,6 +426,14 @@ fn check_init(problem: &Problem, f: &Factors, pu: &Path, pv: &Path) -> Result<()
             Err(in_file(file, e).into())
         }
     }
+}
+
+/// Catch SIGINT and SIGTERM for the run ([`Signals`]).
+fn install_signals() -> Result<Signals, NmfError> {
+    Signals::install().map_err(|e| NmfError::Io {
+        path: "<signal handlers>".into(),
+        source: e,
+    })
 }
 
 /// The bundled data set `--data` names, if it names one and no file of that name exists.
