@@ -515,9 +515,20 @@ fn finish(
     sig: &Signals,
 ) -> Result<ExitCode, AnyError> {
     let streamed = stream.finish(&o.fit.trace.events)?;
+    let data = match inputs.iter().find(|(role, _)| *role == "data") {
+        Some((_, p)) => match bundled_name(p) {
+            Some(name) => format!("bundled data set {name}"),
+            None => format!(
+                "from {}",
+                nmf_core::io::escape(&nmf_core::io::origin_name(p).display().to_string())
+            ),
+        },
+        None => format!("{:?} data drawn from the seed", o.experiment.data).to_lowercase(),
+    };
     let stats = report::RunStats {
         rows: streamed.rows,
         last: streamed.last.as_ref(),
+        data,
     };
     say(&report::claims_table(o, &stats))?;
     if opts.writes(OutputArg::Summary) {

@@ -12,6 +12,8 @@ pub struct RunStats<'a> {
     pub rows: usize,
     /// The last one.
     pub last: Option<&'a Record>,
+    /// Where M came from, in words (a file's name, a bundled data set, or the seeded draw).
+    pub data: String,
 }
 
 /// The claims as a fixed-width table.
@@ -19,8 +21,8 @@ pub fn claims_table(o: &Outcome, stats: &RunStats<'_>) -> String {
     let fit = &o.fit;
     let e = &o.experiment;
     let mut s = format!(
-        "MU on M {}×{}, rank {}, seed {}, {:?} data, {:?} init: {} ({} rows)\n",
-        e.m, e.n, e.k, e.seed, e.data, e.init, fit.stop, stats.rows
+        "MU on M {}×{} ({}), rank {}, seed {}, {:?} init: {} ({} rows)\n",
+        e.m, e.n, stats.data, e.k, e.seed, e.init, fit.stop, stats.rows
     );
     s.push_str(&format!(
         "final objective {:.6e}, final KKT residual {:.3e}\n",
