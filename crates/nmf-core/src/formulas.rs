@@ -74,7 +74,12 @@ pub fn mu_update<T: Scalar>(
     old: ArrayView2<T>,
     off_support: &[usize],
 ) -> Result<(Array2<T>, Array2<T>), (usize, usize)> {
-    let on_support = |i: usize| !off_support.contains(&i);
+    // A mask, so that the test is O(1) per entry however many columns of M are zero.
+    let mut off = vec![false; denom.ncols()];
+    for &i in off_support {
+        off[i] = true;
+    }
+    let on_support = |i: usize| !off[i];
     if let Some(((z, i), _)) = denom
         .indexed_iter()
         .find(|((_, i), d)| **d == T::zero() && on_support(*i))
