@@ -42,6 +42,9 @@ pub struct HalfDiag {
     pub kkt_new: f64,
     /// The note's square-root form of Lemma 2 (NaN once an entry of `V` reaches 0).
     pub note_inner: Option<f64>,
+    /// Whether some entry of the factor changed ($\Delta V \ne 0$ exactly; a squared norm of
+    /// the step can underflow to 0 for a step that is not 0).
+    pub moved: bool,
     /// The same sums relative to $\sigma$, computed before they are put back into the data's
     /// units: never under- or overflowing, and bit-for-bit the same when `M` is scaled by a
     /// power of two. `None` when $\Delta V = 0$ (nothing to compare).
@@ -468,6 +471,7 @@ pub fn half_step(h: &HalfStep, note: bool) -> HalfDiag {
         kkt_old: scaling::ldexp(sums.kkt_old_sq.sqrt(), e_k),
         kkt_new: scaling::ldexp(sums.kkt_new_sq.sqrt(), e_k),
         note_inner,
+        moved: sums.moved,
         rel,
     }
 }

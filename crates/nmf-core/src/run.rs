@@ -436,8 +436,8 @@ where
         // the ratio negative or infinite and stop (or not stop) the run for no reason.
         let rel =
             (rec.decrease_v + rec.decrease_u) / rec.objective.max(gamma_f * rec.objective_scale);
-        // Exactly no change (a squared norm can underflow to 0 for a step that is not 0).
-        let stalled = dv.theta.is_none() && du.theta.is_none();
+        // Exactly no change in either factor.
+        let stalled = !dv.moved && !du.moved;
         if params.keep_rows {
             trace.rows.push(rec);
         }
