@@ -312,7 +312,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, AnyError> {
             .collect();
             let dir = OutDir::prepare(&out, &inputs.iter().map(|(_, p)| *p).collect::<Vec<_>>())?;
             // A bundled data set by name (`--data swimmer`) unless a file of that name exists.
-            let bundled = bundled_name(&data);
+            let bundled = nmf_core::datasets::bundled(&data);
             let looks_like_a_name = data
                 .to_str()
                 .is_some_and(|n| n != "-" && !n.contains(['/', '.']) && !data.exists());
@@ -436,14 +436,6 @@ fn install_signals() -> Result<Signals, NmfError> {
     })
 }
 
-/// The bundled data set `--data` names, if it names one and no file of that name exists.
-fn bundled_name(data: &Path) -> Option<&'static str> {
-    let name = data.to_str()?;
-    (!data.exists())
-        .then(|| nmf_core::datasets::NAMES.into_iter().find(|n| *n == name))
-        .flatten()
-}
-
 /// Read a matrix named on the command line (`-`: standard input) and say on standard error
 /// what was skipped to get it (a header row, an index column, comment lines).
 fn read_input(
@@ -516,7 +508,7 @@ fn finish(
 ) -> Result<ExitCode, AnyError> {
     let streamed = stream.finish(&o.fit.trace.events)?;
     let data = match inputs.iter().find(|(role, _)| *role == "data") {
-        Some((_, p)) => match bundled_name(p) {
+        Some((_, p)) => match nmf_core::datasets::bundled(p) {
             Some(name) => format!("bundled data set {name}"),
             None => format!(
                 "from {}",

@@ -103,12 +103,11 @@ pub fn provenance(o: &Outcome, inputs: &[(&str, &Path)]) -> Result<Value, NmfErr
         .iter()
         .map(|(role, path)| {
             // Standard input was consumed, and a bundled data set is no file: no hash to give.
-            let name = path.to_str().unwrap_or_default();
-            let bundled = nmf_core::datasets::NAMES.contains(&name) && !path.exists();
-            if name == "-" || bundled {
+            let bundled = nmf_core::datasets::bundled(path);
+            if path.as_os_str() == "-" || bundled.is_some() {
                 return Ok(json!({
                     "role": role,
-                    "path": if bundled { format!("bundled:{name}") } else { "<stdin>".into() },
+                    "path": bundled.map_or("<stdin>".into(), |n| format!("bundled:{n}")),
                     "sha256": null,
                     "rows": o.data.nrows(),
                     "cols": o.data.ncols(),

@@ -19,6 +19,16 @@ use crate::error::{NmfError, Result};
 /// The names accepted by [`by_name`].
 pub const NAMES: [&str; 2] = ["digits", "swimmer"];
 
+/// The bundled data set a command-line path names: its name is one of [`NAMES`] and no file of
+/// that name exists (a file always wins).
+pub fn bundled(path: &std::path::Path) -> Option<&'static str> {
+    let name = path.to_str()?;
+    if path.exists() {
+        return None;
+    }
+    NAMES.into_iter().find(|n| *n == name)
+}
+
 /// A bundled data set by name (`digits`, `swimmer`).
 pub fn by_name(name: &str) -> Option<Array2<f64>> {
     match name {
