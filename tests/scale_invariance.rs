@@ -25,17 +25,18 @@ fn outcome(j: i32) -> (StopReason, Vec<String>, Vec<String>) {
     outcome_of(11, M, N, K, ITERS, j)
 }
 
-fn outcome_of(
+/// MU on 2^j times the note's `m×n` random instance of `seed`, from its unscaled start, with
+/// every claim checked.
+fn fit_at(
     seed: u64,
     m: usize,
     n: usize,
     k: usize,
     iters: usize,
     j: i32,
-) -> (StopReason, Vec<String>, Vec<String>) {
+) -> (nmf_core::Fit, Vec<nmf_core::Verdict>) {
     let (data, init) = note_instance(seed, m, n, k, DataKind::Random);
-    let c = pow2(j);
-    let p = Problem::new(data.mapv(|x| x * c), k).expect("a valid problem");
+    let p = Problem::new(data.mapv(|x| x * pow2(j)), k).expect("a valid problem");
     let params = RunParams {
         max_iter: iters,
         ..Default::default()
@@ -44,13 +45,26 @@ fn outcome_of(
         std::ops::ControlFlow::Continue(())
     })
     .unwrap();
+    let claims = check_all(&fit.trace, Dims { m, n, k });
+    (fit, claims)
+}
+
+fn outcome_of(
+    seed: u64,
+    m: usize,
+    n: usize,
+    k: usize,
+    iters: usize,
+    j: i32,
+) -> (StopReason, Vec<String>, Vec<String>) {
+    let (fit, claims) = fit_at(seed, m, n, k, iters, j);
     let events = fit
         .trace
         .events
         .iter()
         .map(|e| format!("{:?}", e))
         .collect();
-    let verdicts = check_all(&fit.trace, Dims { m, n, k })
+    let verdicts = claims
         .iter()
         .map(|v| {
             format!(
@@ -122,16 +136,7 @@ fn the_notes_default_instance_gives_the_same_verdicts_at_every_scale() {
 #[test]
 fn beyond_the_double_range_the_run_stops_with_a_diagnosis_not_a_failed_claim() {
     for j in [512, 520, 600, -512, -540, -600] {
-        let (data, init) = note_instance(11, M, N, K, DataKind::Random);
-        let p = Problem::new(data.mapv(|x| x * pow2(j)), K).unwrap();
-        let params = RunParams {
-            max_iter: ITERS,
-            ..Default::default()
-        };
-        let fit = run(&p, init, &mut Mu, &params, |_| {
-            std::ops::ControlFlow::Continue(())
-        })
-        .unwrap();
+        let (fit, claims) = fit_at(11, M, N, K, ITERS, j);
         assert!(
             matches!(
                 fit.stop,
@@ -142,7 +147,6 @@ fn beyond_the_double_range_the_run_stops_with_a_diagnosis_not_a_failed_claim() {
             "j = {j}: {:?}",
             fit.stop
         );
-        let claims = check_all(&fit.trace, Dims { m: M, n: N, k: K });
         assert!(
             claims.iter().all(|v| v.status != Status::Fails),
             "j = {j}: {claims:#?}"
