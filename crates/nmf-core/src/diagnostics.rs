@@ -437,6 +437,8 @@ pub fn half_step(h: &HalfStep, note: bool) -> HalfDiag {
             decrease: sums.decrease / sigma,
             k_norm_sq: has_k.then(|| sums.k_norm_sq / sigma),
             diag_bound: scaling::ldexp(0.5 * x_diag_min * sums.delta_sq / sigma, e_d - e_a),
+            // B: a product that underflows is afterwards multiplied by at most one scaled
+            // A-unit entry (≤ `bound`) or one entry of the scaled step Δ̂ (< 2 by construction).
             underflow: sums.bound.max(2.0) * scaling::pow2(-1074) / sigma,
             // Σ D̂|ΔV/V| is in units of 2^{e_A}; one subnormal unit 2^-1074 of V' in units of
             // 2^{e_Δ}: relative to σ̂ (units 2^{e_A + e_Δ}) that is 2^{-1074 − e_Δ}. The

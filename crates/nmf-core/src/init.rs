@@ -112,8 +112,10 @@ mod tests {
     #[test]
     fn data_scale_is_sklearns_and_scales_with_the_data() {
         let m = array![[1.0, 2.0], [3.0, 6.0]]; // mean 3
+                                                // Exact here: the scaled entries are small multiples of 2⁻², their sum 3 and the mean
+                                                // 3/(4·3) = 2⁻² are exact, and so are its root 2⁻¹ and the power of two put back.
         let c = data_scale(&m, 3);
-        assert!((c - 1.0).abs() <= 2.0 * f64::EPSILON, "{c}");
+        assert_eq!(c, 1.0);
         // M → 4^j M scales the factor by exactly 2^j, also far outside the range of mean(M)².
         for j in [-400, -1, 1, 400] {
             let mj = m.mapv(|x| crate::scaling::ldexp(x, 2 * j));
