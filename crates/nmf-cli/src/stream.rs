@@ -13,7 +13,8 @@ use nmf_plot::Thinning;
 use crate::output::OutDir;
 
 /// Rows of the first iterations drawn densely before the figures thin out logarithmically
-/// (about `DENSE·(1 + ln(N/DENSE))` points per curve for N iterations: 980 at 10⁴, 1900 at 10⁶).
+/// (somewhat under `DENSE·(1 + ln(N/DENSE))` points per curve for N iterations, plus the event
+/// rows; the figures' title says how many rows they draw).
 pub const DENSE: usize = 200;
 
 /// What a finished stream hands back for the report and the figures.
