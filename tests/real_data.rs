@@ -74,9 +74,9 @@ fn a_wide_matrix_needs_no_n_by_n_work() {
     assert!(o.claims.iter().all(|v| v.holds()), "{:#?}", o.claims);
     for r in &o.fit.trace.rows {
         // n = 1797 > k: the n×n VᵀV has n − k zero eigenvalues, exactly.
-        assert_eq!(r.note_vtv_min, Some(0.0));
+        assert_eq!(r.note.vtv_eig_min, Some(0.0));
         // Its largest is λ_max(VVᵀ), the spectrum the U half-step uses one step later; both
         // come from the same k×k eigen-solver, so only the iterate differs, not the method.
-        assert!(r.note_vtv_max.unwrap() > 0.0);
+        assert!(r.note.vtv_eig_max.unwrap() > 0.0);
     }
 }

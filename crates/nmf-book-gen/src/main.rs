@@ -29,7 +29,8 @@ mod zeros;
 use nmf_core::exact::{self, ExactParams, ExactReport};
 use nmf_core::experiment::DEFAULT_SEED;
 use nmf_core::ndarray::Array2;
-use nmf_core::{DataKind, Dims, EventKind, Experiment, Outcome, Status, Trace};
+use nmf_core::trace::Half;
+use nmf_core::{DataKind, Dims, EventKind, Experiment, Outcome, Record, Status, Trace};
 
 /// Regenerate the book's evidence (tables, facts, figures) from pinned seeds.
 #[derive(Parser, Debug)]
@@ -223,14 +224,9 @@ fn data_label(kind: DataKind) -> &'static str {
     }
 }
 
-/// The defined values of a trace column (undefined ones, e.g. θ at a zero step, are skipped).
-fn defined(trace: &Trace, name: &str) -> Vec<f64> {
-    trace
-        .column(name)
-        .unwrap_or_else(|| panic!("trace has no column {name}"))
-        .into_iter()
-        .flatten()
-        .collect()
+/// The defined values of one quantity (undefined ones, e.g. θ at a zero step, are skipped).
+fn defined(trace: &Trace, field: impl Fn(&Record) -> Option<f64>) -> Vec<f64> {
+    trace.series(field).into_iter().flatten().collect()
 }
 
 fn min_of(v: &[f64]) -> Option<f64> {
@@ -439,7 +435,10 @@ fn run_facts(f: &mut Facts, name: &str, o: &Outcome) {
     );
     f.add(
         &p("note-nan-rows"),
-        t.rows.iter().filter(|r| r.note_inner_v.is_none()).count(),
+        t.rows
+            .iter()
+            .filter(|r| r.note.sqrt_inner_v.is_none())
+            .count(),
     );
     // Signs: the exact decrease of a half-step is ≥ ½‖UΔV‖² ≥ 0; how often does each way of
     // computing it say otherwise?
@@ -447,7 +446,7 @@ fn run_facts(f: &mut Facts, name: &str, o: &Outcome) {
         &p("note-decrease-nonpos"),
         t.rows
             .iter()
-            .filter(|r| r.note_decrease_v.is_some_and(|d| d <= 0.0))
+            .filter(|r| r.note.difference_decrease_v.is_some_and(|d| d <= 0.0))
             .count(),
     );
     f.add(
@@ -455,32 +454,32 @@ fn run_facts(f: &mut Facts, name: &str, o: &Outcome) {
         never(
             t.rows
                 .iter()
-                .find(|r| r.note_decrease_v.is_some_and(|d| d <= 0.0))
+                .find(|r| r.note.difference_decrease_v.is_some_and(|d| d <= 0.0))
                 .map(|r| r.iter),
         ),
     );
     f.add(
         &p("decrease-nonpos"),
-        t.rows.iter().filter(|r| r.decrease_v <= 0.0).count(),
+        t.rows.iter().filter(|r| r.v.decrease <= 0.0).count(),
     );
     f.add(
         &p("min-decrease-v"),
-        opt_pretty(min_of(&defined(t, "decrease_v"))),
+        opt_pretty(min_of(&defined(t, |r| Some(r.v.decrease)))),
     );
     f.add(
         &p("max-note-vtv-min"),
-        opt_pretty(max_of(&defined(t, "note_vtv_min"))),
+        opt_pretty(max_of(&defined(t, |r| r.note.vtv_eig_min))),
     );
     f.add(
         &p("min-eig-vvt-min"),
-        opt_pretty(min_of(&defined(t, "eig_vvt_min"))),
+        opt_pretty(min_of(&defined(t, |r| Some(r.u.eig_min)))),
     );
     f.add(
         &p("min-eig-utu-min"),
-        opt_pretty(min_of(&defined(t, "eig_utu_min"))),
+        opt_pretty(min_of(&defined(t, |r| Some(r.v.eig_min)))),
     );
-    for col in ["k_ratio_v", "k_ratio_u"] {
-        let v = defined(t, col);
+    for (col, half) in [("k_ratio_v", Half::V), ("k_ratio_u", Half::U)] {
+        let v = defined(t, |r| r.half(half).mu.k_ratio);
         let c = col.replace('_', "-");
         f.add(
             &p(&format!("min-{c}")),
@@ -493,7 +492,7 @@ fn run_facts(f: &mut Facts, name: &str, o: &Outcome) {
     }
     f.add(
         &p("theta-v-undefined"),
-        t.rows.iter().filter(|r| r.theta_v.is_none()).count(),
+        t.rows.iter().filter(|r| r.v.theta.is_none()).count(),
     );
     f.add(
         &p("direct-rows"),
@@ -504,16 +503,19 @@ fn run_facts(f: &mut Facts, name: &str, o: &Outcome) {
     }
     if let Some(last) = t.rows.last() {
         f.add(&p("last-iter"), last.iter);
-        f.add(&p("last-dv-sq"), pretty(last.dv_sq));
-        f.add(&p("last-du-sq"), pretty(last.du_sq));
+        f.add(&p("last-dv-sq"), pretty(last.v.delta_sq));
+        f.add(&p("last-du-sq"), pretty(last.u.delta_sq));
         f.add(&p("last-kkt"), pretty(last.kkt));
-        f.add(&p("last-kkt-v"), pretty(last.kkt_v));
-        f.add(&p("last-kkt-u"), pretty(last.kkt_u));
-        f.add(&p("last-decrease-v"), pretty(last.decrease_v));
-        f.add(&p("last-note-decrease-v"), opt_pretty(last.note_decrease_v));
+        f.add(&p("last-kkt-v"), pretty(last.v.kkt));
+        f.add(&p("last-kkt-u"), pretty(last.u.kkt));
+        f.add(&p("last-decrease-v"), pretty(last.v.decrease));
+        f.add(
+            &p("last-note-decrease-v"),
+            opt_pretty(last.note.difference_decrease_v),
+        );
         f.add(&p("last-objective"), pretty(last.objective));
-        f.add(&p("last-subnormal"), last.subnormal_u + last.subnormal_v);
-        f.add(&p("last-zeros"), last.zeros_u + last.zeros_v);
+        f.add(&p("last-subnormal"), last.u.subnormal + last.v.subnormal);
+        f.add(&p("last-zeros"), last.u.zeros + last.v.zeros);
     }
 }
 

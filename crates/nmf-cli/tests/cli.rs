@@ -418,8 +418,8 @@ fn factors_are_written_and_a_resumed_run_continues_bit_for_bit() {
     let (w, s) = (rows(&whole), rows(&second));
     for (a, b) in w[120..].iter().zip(&s) {
         assert_eq!(a.objective.to_bits(), b.objective.to_bits());
-        assert_eq!(a.decrease_v.to_bits(), b.decrease_v.to_bits());
-        assert_eq!(a.step_u.to_bits(), b.step_u.to_bits());
+        assert_eq!(a.v.decrease.to_bits(), b.v.decrease.to_bits());
+        assert_eq!(a.u.step.to_bits(), b.u.step.to_bits());
     }
     let prov = &summary_of(&second)["provenance"];
     assert_eq!(prov["init"], "files");

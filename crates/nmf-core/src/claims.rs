@@ -118,33 +118,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::scaling::pow2;
+pub use crate::roundoff::{
+    gamma, gamma_objective, rel_resolved, underflow_unit, Dims, UNIT_ROUNDOFF,
+};
+use crate::roundoff::{gamma_half, resolved, underflow_products};
+pub use crate::trace::Half;
 use crate::trace::{Record, Trace};
-
-/// Unit round-off $u = 2^{-53}$.
-pub const UNIT_ROUNDOFF: f64 = f64::EPSILON / 2.0;
-
-/// $\gamma_N = Nu/(1 - Nu)$.
-// ANCHOR: gamma
-pub fn gamma(n: usize) -> f64 {
-    let nu = n as f64 * UNIT_ROUNDOFF;
-    nu / (1.0 - nu)
-}
-// ANCHOR_END: gamma
-
-/// The smallest subnormal, $2^{-1074}$: the largest absolute error one underflowing product
-/// or quotient can add ($|\eta| \le u\lambda = 2^{-1075}$, taken generously).
-pub fn underflow_unit() -> f64 {
-    pow2(-1074)
-}
-
-/// Problem sizes the tolerances depend on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Dims {
-    pub m: usize,
-    pub n: usize,
-    pub k: usize,
-}
 
 /// The row where a claim came closest to failing (or failed worst).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -327,20 +306,6 @@ fn verdict(
     verdict_of(claim, statement, rows.iter().map(|r| (r.iter, f(r))))
 }
 
-/// The per-half-step $\gamma_{N_h}$ for the V (`cols = n`) or U (`cols = m`) half-step.
-// ANCHOR: gamma_half
-fn gamma_half(d: Dims, cols: usize) -> f64 {
-    gamma(d.k * cols + d.k + 4)
-}
-// ANCHOR_END: gamma_half
-
-/// $P_h = 4kN(k+1)$: how many products of a half-step's sums can underflow (module doc).
-// ANCHOR: underflow_products
-fn underflow_products(d: Dims, cols: usize) -> f64 {
-    (4 * d.k * cols * (d.k + 1)) as f64
-}
-// ANCHOR_END: underflow_products
-
 /// A half-step's σ-relative sums at one row, with its round-off and underflow terms.
 struct Rel {
     step: f64,
@@ -376,39 +341,11 @@ impl Rel {
     }
 }
 
-/// A half-step's row is **resolved** when none of MU's own inputs at a moving entry is
-/// subnormal, when the two underflow terms (of the sums, $U_h$, and of the iterate's subnormal
-/// entries) do not exceed the round-off term $\gamma_{N_h}$ (beyond that, precision is limited
-/// by the double range, not by $u$), and when the iterate's second-order rounding term is below
-/// 1 (beyond that a tolerance would exceed the scale σ of what it compares: the check could not
-/// fail). Otherwise its claims skip the row as unresolved.
-// ANCHOR: resolved
-fn resolved(subnormal_inputs: usize, u_h: f64, i_under: f64, i_round: f64, gamma: f64) -> bool {
-    subnormal_inputs == 0 && u_h <= gamma && i_under <= gamma && i_round < 1.0
-}
-// ANCHOR_END: resolved
-
-/// Whether a half-step's sums are resolved: its underflow term $U_h$ does not exceed its
-/// round-off term $\gamma_{N_h}$ (the driver records an event at the first row where not).
-pub fn rel_resolved(r: &crate::diagnostics::RelSums, d: Dims, half: Half) -> bool {
-    let cols = half.cols(d);
-    resolved(
-        r.subnormal_inputs,
-        underflow_products(d, cols) * r.underflow,
-        r.iterate_underflow,
-        r.iterate,
-        gamma_half(d, cols),
-    )
-}
-
 /// The K-ratio on its own terms at row `r` ([`crate::formulas::k_ratio_own_terms`] of the
 /// σ-relative columns): what [`k_ratio_bounds`] checks. `None` without a step or a K-norm.
 pub fn k_ratio_own_terms(r: &Record, half: Half) -> Option<f64> {
-    let (step, kn) = match half {
-        Half::V => (r.rel_step_v?, r.rel_knorm_v?),
-        Half::U => (r.rel_step_u?, r.rel_knorm_u?),
-    };
-    crate::formulas::k_ratio_own_terms(step, kn)
+    let h = r.half(half);
+    crate::formulas::k_ratio_own_terms(h.rel.step?, h.mu.rel_k_norm_sq?)
 }
 
 /// Whether the half-step of row `r` is resolved (`None` when it made no step).
@@ -437,7 +374,7 @@ pub fn lemma2_row(r: &Record, d: Dims, half: Half) -> RowCheck {
     let Some(c) = h.inner_closed else {
         return RowCheck::Skip;
     };
-    let cols = half.cols(d);
+    let cols = d.cols(half);
     let tol = 4.0 * (h.gamma + h.underflow) + h.iterate + gamma(d.k * d.k * cols + 6) * c.abs();
     RowCheck::resolved_if(h.resolved(), (h.inner - c).abs(), tol)
 }
@@ -515,7 +452,7 @@ pub fn sufficient_decrease(rows: &[Record], d: Dims, half: Half) -> Verdict {
 /// λ_min − t ≤ θ ≤ λ_max + t, relative to λ_max.
 // ANCHOR: theta_bounds
 pub fn theta_bounds(rows: &[Record], d: Dims, half: Half) -> Verdict {
-    let cols = half.cols(d);
+    let cols = d.cols(half);
     let g = gamma_half(d, cols);
     let eig = 4.0 * (d.k * d.k) as f64 * UNIT_ROUNDOFF;
     let under = (d.k * cols * (2 * d.k + 2)) as f64 * underflow_unit();
@@ -524,7 +461,7 @@ pub fn theta_bounds(rows: &[Record], d: Dims, half: Half) -> Verdict {
         &format!("λ_min ≤ θ_{} ≤ λ_max of the k×k Gram matrix", half.tag()),
         rows,
         |r| {
-            let h = half.of(r);
+            let h = r.half(half);
             let Some(th) = h.theta else {
                 return RowCheck::Skip;
             };
@@ -630,12 +567,6 @@ pub fn diag_decrease(rows: &[Record], d: Dims, half: Half) -> Verdict {
 }
 // ANCHOR_END: diag_decrease
 
-/// $\gamma_{N_f}$, $N_f = mn + k(m+n) + 4$: a computed objective (either form) is within
-/// $\gamma_{N_f}$ times its `objective_scale` of the exact value (see the module doc).
-pub fn gamma_objective(d: Dims) -> f64 {
-    gamma(d.m * d.n + d.k * (d.m + d.n) + 4)
-}
-
 /// (f(U_{k+1}, V_{k+1}) − f(U_k, V_k)) / (s_k + s_{k+1}) ≤ γ_{N_f} + 4·2⁻¹⁰⁷⁴/(s_k + s_{k+1}).
 // ANCHOR: objective_non_increasing
 pub fn objective_non_increasing(rows: &[Record], d: Dims) -> Verdict {
@@ -658,90 +589,25 @@ pub fn objective_non_increasing(rows: &[Record], d: Dims) -> Verdict {
 }
 // ANCHOR_END: objective_non_increasing
 
-/// Which half-step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Half {
-    V,
-    U,
-}
-
-/// One half-step's columns of a record that are not σ-relative.
-struct HalfView {
-    theta: Option<f64>,
-    eig_min: f64,
-    eig_max: f64,
-}
-
 impl Half {
-    /// `"v"` or `"u"`, as in the column names.
-    pub fn tag(self) -> &'static str {
-        match self {
-            Half::V => "v",
-            Half::U => "u",
-        }
-    }
-    fn cols(self, d: Dims) -> usize {
-        match self {
-            Half::V => d.n,
-            Half::U => d.m,
-        }
-    }
-    fn of(self, r: &Record) -> HalfView {
-        match self {
-            Half::V => HalfView {
-                theta: r.theta_v,
-                eig_min: r.eig_utu_min,
-                eig_max: r.eig_utu_max,
-            },
-            Half::U => HalfView {
-                theta: r.theta_u,
-                eig_min: r.eig_vvt_min,
-                eig_max: r.eig_vvt_max,
-            },
-        }
-    }
     /// The σ-relative sums of this half-step at row `r`, `None` when it made no step.
     fn rel(self, r: &Record, d: Dims) -> Option<Rel> {
-        let cols = self.cols(d);
-        let (step, inner, inner_closed, decrease, k_norm, diag_bound, under, it, it_u, sub) =
-            match self {
-                Half::V => (
-                    r.rel_step_v?,
-                    r.rel_inner_v?,
-                    r.rel_inner_closed_v,
-                    r.rel_decrease_v?,
-                    r.rel_knorm_v,
-                    r.rel_diag_bound_v?,
-                    r.rel_underflow_v?,
-                    r.rel_iterate_v?,
-                    r.rel_iterate_underflow_v?,
-                    r.subnormal_inputs_v,
-                ),
-                Half::U => (
-                    r.rel_step_u?,
-                    r.rel_inner_u?,
-                    r.rel_inner_closed_u,
-                    r.rel_decrease_u?,
-                    r.rel_knorm_u,
-                    r.rel_diag_bound_u?,
-                    r.rel_underflow_u?,
-                    r.rel_iterate_u?,
-                    r.rel_iterate_underflow_u?,
-                    r.subnormal_inputs_u,
-                ),
-            };
+        let cols = d.cols(self);
+        let h = r.half(self);
+        let (rel, mu) = (&h.rel, &h.mu);
+        let (it, it_u) = (rel.iterate?, rel.iterate_underflow?);
         Some(Rel {
-            step,
-            inner,
-            inner_closed,
-            decrease,
-            k_norm,
-            diag_bound,
+            step: rel.step?,
+            inner: rel.inner?,
+            inner_closed: mu.rel_inner_closed,
+            decrease: rel.decrease?,
+            k_norm: mu.rel_k_norm_sq,
+            diag_bound: rel.diag_bound?,
             gamma: gamma_half(d, cols),
-            underflow: underflow_products(d, cols) * under,
+            underflow: underflow_products(d, cols) * rel.underflow?,
             iterate: it + it_u,
             iterate_underflow: it_u,
-            subnormal_inputs: sub,
+            subnormal_inputs: rel.subnormal_inputs,
         })
     }
 }
@@ -917,9 +783,9 @@ mod tests {
         // tolerance and Lemma 2 at row 30, and check both the verdict and the worst row.
         let (mut t, d) = sample();
         let tol = tol_of(lemma1_row(&t.rows[17], d, Half::V));
-        *t.rows[17].rel_decrease_v.as_mut().unwrap() += 2.0 * tol;
+        *t.rows[17].v.rel.decrease.as_mut().unwrap() += 2.0 * tol;
         let tol2 = tol_of(lemma2_row(&t.rows[30], d, Half::U));
-        *t.rows[30].rel_inner_closed_u.as_mut().unwrap() += 2.0 * tol2;
+        *t.rows[30].u.mu.rel_inner_closed.as_mut().unwrap() += 2.0 * tol2;
         let v = lemma1(&t.rows, d, Half::V);
         assert!(
             !v.holds() && v.violations == 1 && v.worst.as_ref().unwrap().iter == 17,
@@ -933,17 +799,17 @@ mod tests {
         // Half the tolerance is accepted.
         let (mut t, _) = sample();
         let tol = tol_of(lemma1_row(&t.rows[17], d, Half::V));
-        *t.rows[17].rel_decrease_v.as_mut().unwrap() += 0.5 * tol;
+        *t.rows[17].v.rel.decrease.as_mut().unwrap() += 0.5 * tol;
         assert!(lemma1(&t.rows, d, Half::V).holds());
     }
 
     #[test]
     fn bound_claims_fail_outside_their_intervals() {
         let (mut t, d) = sample();
-        t.rows[5].theta_v = Some(t.rows[5].eig_utu_max * 1.01);
+        t.rows[5].v.theta = Some(t.rows[5].v.eig_max * 1.01);
         // K-ratio: a step a little more than half the K-norm puts 1 − step/K below ½.
-        let kn = t.rows[6].rel_knorm_u.unwrap();
-        t.rows[6].rel_step_u = Some(0.55 * kn);
+        let kn = t.rows[6].u.mu.rel_k_norm_sq.unwrap();
+        t.rows[6].u.rel.step = Some(0.55 * kn);
         t.rows[8].objective = t.rows[7].objective * 1.001;
         let all = check_all(&t, d);
         let get = |name: &str| all.iter().find(|v| v.claim == name).unwrap().clone();
@@ -962,7 +828,7 @@ mod tests {
         // on all but one row in 10 000. The identity catches it on every row with a real step.
         let (mut t, d) = sample();
         for r in &mut t.rows {
-            if let Some(kn) = r.rel_knorm_v.as_mut() {
+            if let Some(kn) = r.v.mu.rel_k_norm_sq.as_mut() {
                 *kn *= 1.05;
             }
         }
@@ -975,7 +841,7 @@ mod tests {
     fn the_diagonal_decrease_bound_can_fail() {
         let (mut t, d) = sample();
         let r = &mut t.rows[12];
-        r.rel_diag_bound_v = Some(r.rel_decrease_v.unwrap() * 1.5);
+        r.v.rel.diag_bound = Some(r.v.rel.decrease.unwrap() * 1.5);
         let v = diag_decrease(&t.rows, d, Half::V);
         assert!(!v.holds() && v.worst.unwrap().iter == 12);
     }
@@ -983,11 +849,11 @@ mod tests {
     #[test]
     fn undefined_quantities_are_skipped_and_a_claim_with_no_row_is_not_exercised() {
         let (mut t, d) = sample();
-        t.rows[4].theta_v = None;
+        t.rows[4].v.theta = None;
         let v = theta_bounds(&t.rows, d, Half::V);
         assert_eq!((v.checked, v.skipped), (199, 1));
         for r in &mut t.rows {
-            r.theta_v = None;
+            r.v.theta = None;
         }
         let v = theta_bounds(&t.rows, d, Half::V);
         assert_eq!(v.status, Status::NotExercised);
@@ -1002,7 +868,7 @@ mod tests {
     fn a_half_step_whose_underflow_term_dominates_is_unresolved() {
         let (mut t, d) = sample();
         // One product's worth of underflow error as large as σ itself: no check is possible.
-        t.rows[9].rel_underflow_v = Some(1.0);
+        t.rows[9].v.rel.underflow = Some(1.0);
         assert_eq!(half_resolved(&t.rows[9], d, Half::V), Some(false));
         let v = lemma1(&t.rows, d, Half::V);
         assert_eq!((v.checked, v.unresolved), (199, 1));

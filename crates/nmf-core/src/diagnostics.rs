@@ -5,8 +5,8 @@ use std::borrow::Cow;
 
 use ndarray::{Array2, ArrayView2};
 
-use crate::claims::UNIT_ROUNDOFF;
 use crate::formulas;
+use crate::roundoff::UNIT_ROUNDOFF;
 use crate::scaling::{self, Pow2};
 use crate::solver::HalfStep;
 use crate::spectral;

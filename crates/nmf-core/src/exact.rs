@@ -428,8 +428,8 @@ mod tests {
                 v: to_f64(v.view()),
             };
             Mu.step(&p, &mut f).unwrap();
-            let tol_v = crate::claims::gamma(2 * m + k + 10);
-            let tol_u = 3.0 * tol_v + crate::claims::gamma(2 * n + k + 10);
+            let tol_v = crate::roundoff::gamma(2 * m + k + 10);
+            let tol_u = 3.0 * tol_v + crate::roundoff::gamma(2 * n + k + 10);
             for (got, want) in f.v.iter().zip(to_f64(v_new.view()).iter()) {
                 assert!((got - want).abs() <= tol_v * want, "V: {got} vs {want}");
             }

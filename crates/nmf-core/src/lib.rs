@@ -27,6 +27,7 @@ pub mod formulas;
 pub mod init;
 pub mod io;
 pub mod problem;
+pub mod roundoff;
 pub mod run;
 pub mod scaling;
 pub mod solver;

@@ -6,14 +6,16 @@ use std::ops::ControlFlow;
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use crate::claims::Half;
 use crate::diagnostics::{self, kkt_part};
 use crate::error::{NmfError, Result, Which};
 use crate::formulas;
 use crate::problem::{Factors, Problem};
-use crate::solver::{Solver, StepError};
+use crate::roundoff::{gamma_objective, rel_resolved, Dims};
+use crate::solver::{Solver, Step, StepError};
 use crate::spectral;
-use crate::trace::{Event, EventKind, Record, StopReason, Trace};
+use crate::trace::{
+    Event, EventKind, Half, HalfRecord, MuFields, NoteForms, Record, RelFields, StopReason, Trace,
+};
 
 /// How the objective is evaluated.
 ///
@@ -103,12 +105,14 @@ pub struct Fit {
     pub final_kkt: f64,
 }
 
+/// Count the exact zeros and subnormal entries of the new factor of half-step `half` and
+/// record as events the entries that became so in this iteration. `old` and `new` are in
+/// column layout (for the U half-step, Uᵀ), positions are reported in the factor's own.
 fn count_events(
     iter: usize,
-    factor: Which,
+    half: Half,
     old: ArrayView2<f64>,
     new: ArrayView2<f64>,
-    transposed: bool,
     out: &mut Vec<Event>,
 ) -> (usize, usize) {
     let mut zeros = 0;
@@ -117,10 +121,9 @@ fn count_events(
     let mut became_sub: (usize, Option<(usize, usize)>) = (0, None);
     for ((i, j), &x) in new.indexed_iter() {
         let o = old[[i, j]];
-        let pos = if transposed {
-            (j + 1, i + 1)
-        } else {
-            (i + 1, j + 1)
+        let pos = match half {
+            Half::V => (i + 1, j + 1),
+            Half::U => (j + 1, i + 1),
         };
         if x == 0.0 {
             zeros += 1;
@@ -144,7 +147,7 @@ fn count_events(
             out.push(Event {
                 iter,
                 kind,
-                factor,
+                factor: half.factor(),
                 count,
                 row,
                 col,
@@ -195,8 +198,230 @@ fn kkt_u(p: &Problem, f: &Factors) -> f64 {
     kkt_part(f.u.view(), grad_u.view())
 }
 
+/// A rule that ends a run, checked after every recorded iteration (in the order of
+/// [`RunParams::stop_rules`]); the iteration budget bounds the loop itself and the caller's
+/// callback can interrupt it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum StopRule {
+    /// Neither factor changed, exactly: a fixed point in floating point.
+    Stalled,
+    /// The relative decrease $(f_k - f_{k+1})/\max(f_k, \gamma_{N_f} s_k)$ fell to `tol` or
+    /// below. Relative to $f_k$, but never to less than $f_k$'s own round-off bound
+    /// $\gamma_{N_f} s_k$: in the Gram form a nearly exact fit evaluates to round-off, possibly
+    /// ≤ 0, which would make the ratio negative or infinite and stop (or not stop) the run for
+    /// no reason.
+    Tolerance { tol: f64, gamma_f: f64 },
+}
+
+/// What the stop rules see of one iteration: its record and whether each factor moved (a
+/// step can be non-zero while its squared norm underflows to 0, so this is not a column).
+#[derive(Debug, Clone, Copy)]
+pub struct Observed<'a> {
+    pub record: &'a Record,
+    pub moved: [bool; 2],
+}
+
+impl StopRule {
+    /// Why the run stops after this iteration, if this rule says it does.
+    pub fn check(&self, o: &Observed<'_>) -> Option<StopReason> {
+        let r = o.record;
+        match *self {
+            StopRule::Stalled => {
+                (!o.moved[0] && !o.moved[1]).then_some(StopReason::Stalled { iter: r.iter })
+            }
+            StopRule::Tolerance { tol, gamma_f } => {
+                let rel =
+                    (r.v.decrease + r.u.decrease) / r.objective.max(gamma_f * r.objective_scale);
+                (rel <= tol).then_some(StopReason::Tolerance {
+                    iter: r.iter,
+                    rel_decrease: rel,
+                })
+            }
+        }
+    }
+}
+
+impl RunParams {
+    /// The stop rules these parameters ask for on a problem of size `dims`: a stall always
+    /// ends a run; a tolerance when `tol > 0`.
+    pub fn stop_rules(&self, dims: Dims) -> Vec<StopRule> {
+        let mut rules = vec![StopRule::Stalled];
+        if self.tol > 0.0 {
+            rules.push(StopRule::Tolerance {
+                tol: self.tol,
+                gamma_f: gamma_objective(dims),
+            });
+        }
+        rules
+    }
+}
+
+impl StopReason {
+    /// The stop of a step that could not be taken at iteration `iter`.
+    fn from_step_error(iter: usize, e: StepError) -> Self {
+        match e {
+            StepError::ZeroDenominator { factor, row, col } => StopReason::ZeroDenominator {
+                iter,
+                factor,
+                row,
+                col,
+            },
+            StepError::Underflow { factor, index } => StopReason::Underflow {
+                iter,
+                factor,
+                index,
+            },
+            StepError::Overflow { factor, row, col } => StopReason::Overflow {
+                iter,
+                factor,
+                row,
+                col,
+            },
+        }
+    }
+}
+
+/// Turns each step into a [`Record`] and its events: everything the driver computes about an
+/// iteration beyond the step itself, with the state that spans iterations.
+struct Observer<'p> {
+    problem: &'p Problem,
+    params: &'p RunParams,
+    dims: Dims,
+    /// The U part of the KKT residual at $(U_k, V_k)$: computed by iteration k−1's U half-step
+    /// (its "new point"); for k = 0 by one pass over M.
+    kkt_u_carry: f64,
+    note_undefined_seen: bool,
+    unresolved_seen: [bool; 2],
+}
+
+impl<'p> Observer<'p> {
+    fn new(problem: &'p Problem, params: &'p RunParams, start: &Factors) -> Self {
+        let (m, n) = problem.m().dim();
+        Observer {
+            problem,
+            params,
+            dims: Dims {
+                m,
+                n,
+                k: problem.rank(),
+            },
+            kkt_u_carry: kkt_u(problem, start),
+            note_undefined_seen: false,
+            unresolved_seen: [false, false],
+        }
+    }
+
+    /// The record of iteration `k`, from `before` $= (U_k, V_k)$ to `after` by `step`, and
+    /// whether each factor moved; events go to `events`.
+    fn observe(
+        &mut self,
+        k: usize,
+        before: &Factors,
+        after: &Factors,
+        step: &Step,
+        events: &mut Vec<Event>,
+    ) -> (Record, [bool; 2]) {
+        let (problem, params) = (self.problem, self.params);
+        let dv = diagnostics::half_step(&step.v, params.note_columns);
+        let du = diagnostics::half_step(&step.u, false);
+
+        // Objective at (U_k, V_k) and the note's difference f(U_k,V_k) − f(U_k,V_{k+1}).
+        let v_old = step.v.old.view();
+        let m_sq = problem.m_norm_sq();
+        let (x, a) = (step.v.gram.view(), step.v.cross.view());
+        let (gram_obj, obj_scale) = diagnostics::objective_gram_scaled(m_sq, a, v_old, x);
+        // ANCHOR: objective_mode
+        let use_direct = match params.objective {
+            ObjectiveMode::Gram => false,
+            ObjectiveMode::Direct => true,
+            ObjectiveMode::Auto => gram_obj < AUTO_DIRECT_BELOW * obj_scale,
+        };
+        // ANCHOR_END: objective_mode
+        let objective = if use_direct {
+            objective_direct(problem, before)
+        } else {
+            gram_obj
+        };
+        // The note's decrease needs f(U_k, V_{k+1}): free in the Gram form (V_{k+1}V_{k+1}ᵀ is
+        // the U half-step's Gram matrix), one more pass over M in the direct form; only when
+        // the note's columns are asked for.
+        let after_v = params.note_columns.then(|| {
+            if use_direct {
+                formulas::objective_direct(problem.m(), before.u.dot(&after.v).view())
+            } else {
+                let y = step.u.gram.view(); // V_{k+1} V_{k+1}ᵀ
+                formulas::objective_gram(m_sq, a, step.v.new.view(), x, y)
+            }
+        });
+
+        // ANCHOR: note_vtv
+        // The note's spectrum of the n×n matrix VᵀV, from the k×k VVᵀ: its non-zero
+        // eigenvalues (= singular values, VᵀV ⪰ 0) are those of VVᵀ, and when n > k the other
+        // n − k are exactly 0. No n×n matrix is formed (61×1797 data made it 5.7 s/iteration).
+        let (note_vtv_min, note_vtv_max) = if params.note_columns {
+            let (lo, hi) = spectral::sym_eig_extremes(v_old.dot(&v_old.t()).view());
+            let lo = if self.dims.n > self.dims.k { 0.0 } else { lo };
+            (Some(lo), Some(hi))
+        } else {
+            (None, None)
+        };
+        // ANCHOR_END: note_vtv
+
+        let (zeros_v, subnormal_v) =
+            count_events(k, Half::V, step.v.old.view(), step.v.new.view(), events);
+        let (zeros_u, subnormal_u) =
+            count_events(k, Half::U, step.u.old.view(), step.u.new.view(), events);
+        if params.note_columns && dv.note_inner.is_none() && !self.note_undefined_seen {
+            self.note_undefined_seen = true;
+            events.push(Event {
+                iter: k,
+                kind: EventKind::NoteFormUndefined,
+                factor: Which::V,
+                count: 1,
+                row: 0,
+                col: 0,
+            });
+        }
+        for (i, (half, d)) in [(Half::V, &dv), (Half::U, &du)].into_iter().enumerate() {
+            let resolved = d.rel.map(|r| rel_resolved(&r, self.dims, half));
+            if resolved == Some(false) && !self.unresolved_seen[i] {
+                self.unresolved_seen[i] = true;
+                events.push(Event {
+                    iter: k,
+                    kind: EventKind::Unresolved,
+                    factor: half.factor(),
+                    count: 1,
+                    row: 0,
+                    col: 0,
+                });
+            }
+        }
+        let rec = Record {
+            iter: k,
+            objective,
+            objective_scale: obj_scale,
+            objective_direct: use_direct,
+            kkt: dv.kkt_old + self.kkt_u_carry,
+            v: half_record(&dv, dv.kkt_old, zeros_v, subnormal_v),
+            u: half_record(&du, self.kkt_u_carry, zeros_u, subnormal_u),
+            note: NoteForms {
+                sqrt_inner_v: dv.note_inner,
+                difference_decrease_v: after_v.map(|after| objective - after),
+                vtv_eig_min: note_vtv_min,
+                vtv_eig_max: note_vtv_max,
+            },
+        };
+        self.kkt_u_carry = du.kkt_new;
+        (rec, [dv.moved, du.moved])
+    }
+}
+
 /// Run `solver` from `init` on `problem`. `on_record` sees each record as it is made and may
 /// stop the run with `ControlFlow::Break(())`.
+///
+/// Each iteration is: **step** (the solver), **observe** (the diagnostics, events and the
+/// [`Record`]), **record** (the callback, and the trace if rows are kept), **stop?** (the
+/// [`StopRule`]s, then the callback's answer).
 ///
 /// Errors are returned only for invalid input (factor shapes or entries, parameters); every
 /// way a run can end, including MU becoming undefined, is a [`StopReason`] in the [`Fit`].
@@ -219,209 +444,24 @@ where
         rows: Vec::new(),
         events: Vec::new(),
     };
-    // The U part of the KKT residual at (U_k, V_k) is computed by iteration k−1's U half-step
-    // (its "new point"); for k = 0 it costs one pass over M here.
-    let mut kkt_u_carry = kkt_u(problem, &f);
-    let (rows, cols) = problem.m().dim();
-    let gamma_f = crate::claims::gamma_objective(crate::claims::Dims {
-        m: rows,
-        n: cols,
-        k: problem.rank(),
-    });
-    let dims = crate::claims::Dims {
-        m: rows,
-        n: cols,
-        k: problem.rank(),
-    };
+    let mut observer = Observer::new(problem, params, &f);
+    let rules = params.stop_rules(observer.dims);
     zero_data_events(problem, &mut trace.events);
-    let mut note_undefined_seen = false;
-    let mut unresolved_seen = [false, false];
     let mut stop = StopReason::MaxIterations {
         iters: params.max_iter,
     };
     for k in 0..params.max_iter {
+        // step
         let before = f.clone();
         let step = match solver.step(problem, &mut f) {
             Ok(s) => s,
-            Err(StepError::ZeroDenominator { factor, row, col }) => {
-                stop = StopReason::ZeroDenominator {
-                    iter: k,
-                    factor,
-                    row,
-                    col,
-                };
-                break;
-            }
-            Err(StepError::Underflow { factor, index }) => {
-                stop = StopReason::Underflow {
-                    iter: k,
-                    factor,
-                    index,
-                };
-                break;
-            }
-            Err(StepError::Overflow { factor, row, col }) => {
-                stop = StopReason::Overflow {
-                    iter: k,
-                    factor,
-                    row,
-                    col,
-                };
+            Err(e) => {
+                stop = StopReason::from_step_error(k, e);
                 break;
             }
         };
-        let dv = diagnostics::half_step(&step.v, params.note_columns);
-        let du = diagnostics::half_step(&step.u, false);
-
-        // Objective at (U_k, V_k) and the note's difference f(U_k,V_k) − f(U_k,V_{k+1}).
-        let v_old = step.v.old.view();
-        let m_sq = problem.m_norm_sq();
-        let (x, a) = (step.v.gram.view(), step.v.cross.view());
-        let (gram_obj, obj_scale) = diagnostics::objective_gram_scaled(m_sq, a, v_old, x);
-        // ANCHOR: objective_mode
-        let use_direct = match params.objective {
-            ObjectiveMode::Gram => false,
-            ObjectiveMode::Direct => true,
-            ObjectiveMode::Auto => gram_obj < AUTO_DIRECT_BELOW * obj_scale,
-        };
-        // ANCHOR_END: objective_mode
-        let objective = if use_direct {
-            objective_direct(problem, &before)
-        } else {
-            gram_obj
-        };
-        // The note's decrease needs f(U_k, V_{k+1}): free in the Gram form (V_{k+1}V_{k+1}ᵀ is
-        // the U half-step's Gram matrix), one more pass over M in the direct form; only when
-        // the note's columns are asked for.
-        let after_v = params.note_columns.then(|| {
-            if use_direct {
-                formulas::objective_direct(problem.m(), before.u.dot(&f.v).view())
-            } else {
-                let y = step.u.gram.view(); // V_{k+1} V_{k+1}ᵀ
-                formulas::objective_gram(m_sq, a, step.v.new.view(), x, y)
-            }
-        });
-
-        // ANCHOR: note_vtv
-        // The note's spectrum of the n×n matrix VᵀV, from the k×k VVᵀ: its non-zero
-        // eigenvalues (= singular values, VᵀV ⪰ 0) are those of VVᵀ, and when n > k the other
-        // n − k are exactly 0. No n×n matrix is formed (61×1797 data made it 5.7 s/iteration).
-        let (note_vtv_min, note_vtv_max) = if params.note_columns {
-            let (lo, hi) = spectral::sym_eig_extremes(v_old.dot(&v_old.t()).view());
-            let lo = if cols > problem.rank() { 0.0 } else { lo };
-            (Some(lo), Some(hi))
-        } else {
-            (None, None)
-        };
-        // ANCHOR_END: note_vtv
-
-        let (zeros_v, subnormal_v) = count_events(
-            k,
-            Which::V,
-            step.v.old.view(),
-            step.v.new.view(),
-            false,
-            &mut trace.events,
-        );
-        let (zeros_u, subnormal_u) = count_events(
-            k,
-            Which::U,
-            step.u.old.view(),
-            step.u.new.view(),
-            true,
-            &mut trace.events,
-        );
-        if params.note_columns && dv.note_inner.is_none() && !note_undefined_seen {
-            note_undefined_seen = true;
-            trace.events.push(Event {
-                iter: k,
-                kind: EventKind::NoteFormUndefined,
-                factor: Which::V,
-                count: 1,
-                row: 0,
-                col: 0,
-            });
-        }
-
-        for (i, (half, factor)) in [(Half::V, Which::V), (Half::U, Which::U)]
-            .into_iter()
-            .enumerate()
-        {
-            let d = if i == 0 { &dv } else { &du };
-            let resolved = d.rel.map(|r| crate::claims::rel_resolved(&r, dims, half));
-            if resolved == Some(false) && !unresolved_seen[i] {
-                unresolved_seen[i] = true;
-                trace.events.push(Event {
-                    iter: k,
-                    kind: EventKind::Unresolved,
-                    factor,
-                    count: 1,
-                    row: 0,
-                    col: 0,
-                });
-            }
-        }
-        let (rv, ru) = (dv.rel, du.rel);
-        let rec = Record {
-            iter: k,
-            objective,
-            step_v: dv.step,
-            inner_v: dv.inner,
-            inner_v_closed: dv.inner_closed,
-            decrease_v: dv.decrease,
-            theta_v: dv.theta,
-            eig_utu_min: dv.eig_min,
-            eig_utu_max: dv.eig_max,
-            k_ratio_v: dv.k_ratio,
-            step_u: du.step,
-            inner_u: du.inner,
-            inner_u_closed: du.inner_closed,
-            decrease_u: du.decrease,
-            theta_u: du.theta,
-            eig_vvt_min: du.eig_min,
-            eig_vvt_max: du.eig_max,
-            k_ratio_u: du.k_ratio,
-            kkt: dv.kkt_old + kkt_u_carry,
-            note_inner_v: dv.note_inner,
-            note_decrease_v: after_v.map(|after| objective - after),
-            note_vtv_min,
-            note_vtv_max,
-            objective_scale: obj_scale,
-            objective_direct: use_direct,
-            scale_v: dv.scale,
-            scale_u: du.scale,
-            dv_sq: dv.delta_sq,
-            du_sq: du.delta_sq,
-            knorm_v: dv.k_norm_sq,
-            knorm_u: du.k_norm_sq,
-            kkt_v: dv.kkt_old,
-            kkt_u: kkt_u_carry,
-            zeros_v,
-            zeros_u,
-            subnormal_v,
-            subnormal_u,
-            rel_step_v: rv.map(|r| r.step),
-            rel_inner_v: rv.map(|r| r.inner),
-            rel_inner_closed_v: rv.and_then(|r| r.inner_closed),
-            rel_decrease_v: rv.map(|r| r.decrease),
-            rel_knorm_v: rv.and_then(|r| r.k_norm_sq),
-            rel_diag_bound_v: rv.map(|r| r.diag_bound),
-            rel_underflow_v: rv.map(|r| r.underflow),
-            rel_iterate_v: rv.map(|r| r.iterate),
-            rel_iterate_underflow_v: rv.map(|r| r.iterate_underflow),
-            subnormal_inputs_v: rv.map_or(0, |r| r.subnormal_inputs),
-            rel_step_u: ru.map(|r| r.step),
-            rel_inner_u: ru.map(|r| r.inner),
-            rel_inner_closed_u: ru.and_then(|r| r.inner_closed),
-            rel_decrease_u: ru.map(|r| r.decrease),
-            rel_knorm_u: ru.and_then(|r| r.k_norm_sq),
-            rel_diag_bound_u: ru.map(|r| r.diag_bound),
-            rel_underflow_u: ru.map(|r| r.underflow),
-            rel_iterate_u: ru.map(|r| r.iterate),
-            rel_iterate_underflow_u: ru.map(|r| r.iterate_underflow),
-            subnormal_inputs_u: ru.map_or(0, |r| r.subnormal_inputs),
-        };
-        kkt_u_carry = du.kkt_new;
+        // observe
+        let (rec, moved) = observer.observe(k, &before, &f, &step, &mut trace.events);
         if let Some(name) = first_non_finite(&rec) {
             stop = StopReason::NonFinite {
                 iter: k,
@@ -430,26 +470,19 @@ where
             f = before;
             break;
         }
+        // record
         let flow = on_record(&rec);
-        // Relative to f_k, but never to less than f_k's own round-off bound γ_{N_f}·s_k: in the
-        // Gram form a nearly exact fit evaluates to round-off, possibly ≤ 0, which would make
-        // the ratio negative or infinite and stop (or not stop) the run for no reason.
-        let rel =
-            (rec.decrease_v + rec.decrease_u) / rec.objective.max(gamma_f * rec.objective_scale);
-        // Exactly no change in either factor.
-        let stalled = !dv.moved && !du.moved;
+        let observed = Observed {
+            record: &rec,
+            moved,
+        };
+        let ruled = rules.iter().find_map(|rule| rule.check(&observed));
         if params.keep_rows {
             trace.rows.push(rec);
         }
-        if stalled {
-            stop = StopReason::Stalled { iter: k };
-            break;
-        }
-        if params.tol > 0.0 && rel <= params.tol {
-            stop = StopReason::Tolerance {
-                iter: k,
-                rel_decrease: rel,
-            };
+        // stop?
+        if let Some(reason) = ruled {
+            stop = reason;
             break;
         }
         if flow.is_break() {
@@ -466,6 +499,42 @@ where
         final_objective,
         final_kkt,
     })
+}
+
+/// A half-step's record from its diagnostics, its part `kkt` of the KKT residual at the old
+/// point, and the zero and subnormal counts of the new factor.
+fn half_record(d: &diagnostics::HalfDiag, kkt: f64, zeros: usize, subnormal: usize) -> HalfRecord {
+    let r = d.rel;
+    HalfRecord {
+        step: d.step,
+        inner: d.inner,
+        decrease: d.decrease,
+        theta: d.theta,
+        eig_min: d.eig_min,
+        eig_max: d.eig_max,
+        scale: d.scale,
+        delta_sq: d.delta_sq,
+        kkt,
+        zeros,
+        subnormal,
+        rel: RelFields {
+            step: r.map(|r| r.step),
+            inner: r.map(|r| r.inner),
+            decrease: r.map(|r| r.decrease),
+            diag_bound: r.map(|r| r.diag_bound),
+            underflow: r.map(|r| r.underflow),
+            iterate: r.map(|r| r.iterate),
+            iterate_underflow: r.map(|r| r.iterate_underflow),
+            subnormal_inputs: r.map_or(0, |r| r.subnormal_inputs),
+        },
+        mu: MuFields {
+            inner_closed: d.inner_closed,
+            k_norm_sq: d.k_norm_sq,
+            k_ratio: d.k_ratio,
+            rel_inner_closed: r.and_then(|r| r.inner_closed),
+            rel_k_norm_sq: r.and_then(|r| r.k_norm_sq),
+        },
+    }
 }
 
 /// The name of the first non-finite number in a record, if any.
@@ -517,7 +586,7 @@ mod tests {
         let fit = go(m, 2, Factors { u, v }, 10);
         assert_eq!(fit.stop, StopReason::Stalled { iter: 0 });
         assert_eq!(
-            fit.trace.rows[0].theta_v, None,
+            fit.trace.rows[0].v.theta, None,
             "θ is undefined for a zero step, not a number"
         );
         assert_eq!(fit.trace.rows[0].objective, 0.0);
@@ -548,9 +617,10 @@ mod tests {
             ]
         );
         assert_eq!(fit.stop, StopReason::MaxIterations { iters: 10 });
-        assert!(fit.trace.rows.iter().all(|r| r.zeros_v >= 2));
+        assert!(fit.trace.rows.iter().all(|r| r.v.zeros >= 2));
         assert!(fit.factors.v.column(1).iter().all(|&x| x == 0.0));
-        let claims = crate::claims::check_all(&fit.trace, crate::claims::Dims { m: 3, n: 3, k: 2 });
+        let claims =
+            crate::claims::check_all(&fit.trace, crate::roundoff::Dims { m: 3, n: 3, k: 2 });
         assert!(claims.iter().all(|v| v.holds()), "{claims:?}");
     }
 
@@ -715,22 +785,15 @@ mod tests {
             .unwrap()
         };
         let (on, off) = (go(true), go(false));
-        assert!(on.trace.rows.iter().all(|r| r.note_decrease_v.is_some()));
+        assert!(on
+            .trace
+            .rows
+            .iter()
+            .all(|r| r.note.difference_decrease_v.is_some()));
         for (a, b) in on.trace.rows.iter().zip(&off.trace.rows) {
-            assert_eq!(
-                (
-                    b.note_decrease_v,
-                    b.note_inner_v,
-                    b.note_vtv_min,
-                    b.note_vtv_max
-                ),
-                (None, None, None, None)
-            );
+            assert_eq!(b.note, NoteForms::default());
             let strip = |r: &Record| Record {
-                note_decrease_v: None,
-                note_inner_v: None,
-                note_vtv_min: None,
-                note_vtv_max: None,
+                note: NoteForms::default(),
                 ..r.clone()
             };
             assert_eq!(strip(a), *b);
@@ -766,7 +829,7 @@ mod tests {
             let (nm, nu, nv) = (p.m_norm_sq().sqrt(), norm(&s.u), norm(&s.v));
             let ((dm, dn), dk) = (p.m().dim(), s.u.ncols());
             let grad_scale = nu * nu * nv + nu * nm + nu * nv * nv + nm * nv;
-            let gamma = crate::claims::gamma;
+            let gamma = crate::roundoff::gamma;
             let tol =
                 2.0 * gamma(dm.max(dn) + dk + 1) * grad_scale + gamma((dm + dn) * dk + 2) * direct;
             assert!((r.kkt - direct).abs() <= tol, "{} vs {}", r.kkt, direct);

@@ -11,98 +11,333 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{NmfError, Result, Which};
 
-/// One iteration's quantities. See `MATH.md` for every definition.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One iteration's quantities, typed: what the whole iteration has ([`Record::objective`],
+/// [`Record::kkt`], …), the same fields for each half-step ([`Record::v`], [`Record::u`]:
+/// [`HalfRecord`]), the fields of multiplicative solvers within each ([`HalfRecord::mu`]:
+/// [`MuFields`]), and the seed note's own forms ([`Record::note`]). See `MATH.md` for every
+/// definition.
+///
+/// The CSV and JSON column names and their order are declared **once**, in
+/// [`Record::COLUMNS`] (the trace contract: extend, never rename); (de)serialisation,
+/// [`Record::values`] and [`Trace::column`] all follow that declaration.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Record {
+    /// The iteration $k$: the row describes the step from $(U_k, V_k)$ to $(U_{k+1}, V_{k+1})$.
     pub iter: usize,
     /// $f(U_k, V_k) = \tfrac12\|M - U_kV_k\|_F^2$.
     pub objective: f64,
-    /// $\tfrac12\|U_k\Delta V\|^2$.
-    pub step_v: f64,
-    /// $\langle\nabla g(V_{k+1}), V_k - V_{k+1}\rangle$, direct.
-    pub inner_v: f64,
-    /// Lemma 2, ratio form.
-    pub inner_v_closed: Option<f64>,
-    /// $g(V_k) - g(V_{k+1})$, stable form.
-    pub decrease_v: f64,
-    pub theta_v: Option<f64>,
-    pub eig_utu_min: f64,
-    pub eig_utu_max: f64,
-    pub k_ratio_v: Option<f64>,
-    pub step_u: f64,
-    pub inner_u: f64,
-    pub inner_u_closed: Option<f64>,
-    pub decrease_u: f64,
-    pub theta_u: Option<f64>,
-    pub eig_vvt_min: f64,
-    pub eig_vvt_max: f64,
-    pub k_ratio_u: Option<f64>,
-    /// $\|\min(U_k,\nabla_U f)\|_F + \|\min(V_k,\nabla_V f)\|_F$.
-    pub kkt: f64,
-    /// The note's square-root form of Lemma 2 (`None` where it is NaN).
-    pub note_inner_v: Option<f64>,
-    /// The note's decrease: a difference of two objective values (round-off once small;
-    /// `None` when the note's columns are not computed).
-    pub note_decrease_v: Option<f64>,
-    /// The note's spectrum of the n×n matrix $V_k^\top V_k$ (`None` when not computed).
-    pub note_vtv_min: Option<f64>,
-    pub note_vtv_max: Option<f64>,
-    // ---- extensions (not in the note) ----
     /// $\tfrac12\|M + U_kV_k\|^2$: the round-off scale of the objective.
     pub objective_scale: f64,
     /// Whether `objective` was computed directly (true) or by the Gram trick (false).
     pub objective_direct: bool,
-    /// Round-off scales $\sigma$ of the V and U half-steps' inner products.
-    pub scale_v: f64,
-    pub scale_u: f64,
-    /// $\|\Delta V\|_F^2$, $\|\Delta U\|_F^2$.
-    pub dv_sq: f64,
-    pub du_sq: f64,
-    /// $\|\Delta V\|_K^2$, $\|\Delta U\|_K^2$.
-    pub knorm_v: Option<f64>,
-    pub knorm_u: Option<f64>,
-    /// The two parts of `kkt`.
-    pub kkt_v: f64,
-    pub kkt_u: f64,
-    /// Exact zeros and subnormal entries in $V_{k+1}$ and $U_{k+1}$.
-    pub zeros_v: usize,
-    pub zeros_u: usize,
-    pub subnormal_v: usize,
-    pub subnormal_u: usize,
-    // ---- scale-free forms, judged by the claims (see `crate::claims`) ----
-    /// The V half-step's sums divided by `scale_v` (σ), formed before they are put back into
-    /// the data's units ([`crate::diagnostics::RelSums`]): they never under- or overflow and
-    /// are bit-for-bit the same when `M` is scaled by a power of two. Empty when ΔV = 0.
-    pub rel_step_v: Option<f64>,
-    pub rel_inner_v: Option<f64>,
-    pub rel_inner_closed_v: Option<f64>,
-    pub rel_decrease_v: Option<f64>,
-    pub rel_knorm_v: Option<f64>,
-    /// $\tfrac12\min_z X_{zz}\|\Delta V\|^2/\sigma$: the decrease bound that needs no full rank.
-    pub rel_diag_bound_v: Option<f64>,
+    /// $\|\min(U_k,\nabla_U f)\|_F + \|\min(V_k,\nabla_V f)\|_F$ (the sum of the two halves'
+    /// [`HalfRecord::kkt`]).
+    pub kkt: f64,
+    /// The V half-step ($U = U_k$ fixed, Gram matrix $X = U_k^\top U_k$).
+    pub v: HalfRecord,
+    /// The U half-step ($V = V_{k+1}$ fixed, Gram matrix $Y = V_{k+1}V_{k+1}^\top$).
+    pub u: HalfRecord,
+    /// The seed note's forms, kept for comparison (`None` when not computed).
+    pub note: NoteForms,
+}
+
+/// What one half-step did, with the same fields for both factors. In the words of the V
+/// half-step ($X$ the fixed factor's Gram matrix, $\Delta = V_{k+1} - V_k$); for the U
+/// half-step read $U^\top$ for $V$.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct HalfRecord {
+    /// $\tfrac12\langle X\Delta, \Delta\rangle = \tfrac12\|U\Delta\|^2$ (columns `step_*`).
+    pub step: f64,
+    /// $\langle\nabla g(V_{k+1}), V_k - V_{k+1}\rangle$, computed directly.
+    pub inner: f64,
+    /// $g(V_k) - g(V_{k+1})$, stable form.
+    pub decrease: f64,
+    /// $\theta = \|U\Delta\|^2/\|\Delta\|^2$, the Rayleigh quotient of the step; `None` when
+    /// $\Delta = 0$.
+    pub theta: Option<f64>,
+    /// Extreme eigenvalues of the fixed factor's Gram matrix ($U_k^\top U_k$ or
+    /// $V_{k+1}V_{k+1}^\top$).
+    pub eig_min: f64,
+    pub eig_max: f64,
+    /// Round-off scale $\sigma$ of the half-step's inner products.
+    pub scale: f64,
+    /// $\|\Delta\|_F^2$.
+    pub delta_sq: f64,
+    /// This factor's part of the KKT residual at $(U_k, V_k)$: $\|\min(V_k, \nabla_V f)\|_F$.
+    pub kkt: f64,
+    /// Exact zeros and subnormal entries of the new factor.
+    pub zeros: usize,
+    pub subnormal: usize,
+    /// The sums divided by `scale` (σ), judged by the claims.
+    pub rel: RelFields,
+    /// The fields of multiplicative solvers (empty for others).
+    pub mu: MuFields,
+}
+
+/// A half-step's sums divided by its round-off scale σ, formed before they are put back into
+/// the data's units ([`crate::diagnostics::RelSums`]): they never under- or overflow and are
+/// bit-for-bit the same when `M` is scaled by a power of two. Empty when the step is 0.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RelFields {
+    pub step: Option<f64>,
+    pub inner: Option<f64>,
+    pub decrease: Option<f64>,
+    /// $\tfrac12\min_z X_{zz}\|\Delta\|^2/\sigma$: the decrease bound that needs no full rank.
+    pub diag_bound: Option<f64>,
     /// One product's worst underflow error relative to σ (the claims' absolute underflow term
     /// is a count of products times this).
-    pub rel_underflow_v: Option<f64>,
+    pub underflow: Option<f64>,
     /// The second-order effect of the new iterate's own rounding on the identities for the
-    /// exact MU image, relative to σ ([`crate::diagnostics::RelSums::iterate`]).
-    pub rel_iterate_v: Option<f64>,
+    /// exact image, relative to σ ([`crate::diagnostics::RelSums::iterate`]).
+    pub iterate: Option<f64>,
     /// The absolute rounding of subnormal entries of the new iterate, relative to σ
     /// ([`crate::diagnostics::RelSums::iterate_underflow`]).
-    pub rel_iterate_underflow_v: Option<f64>,
-    /// Moved entries whose inputs (MU's own products) were subnormal, and subnormal entries of
-    /// the Gram matrix ([`crate::diagnostics::RelSums::subnormal_inputs`]); 0 when no step.
-    pub subnormal_inputs_v: usize,
-    /// The same for the U half-step (relative to `scale_u`).
-    pub rel_step_u: Option<f64>,
-    pub rel_inner_u: Option<f64>,
-    pub rel_inner_closed_u: Option<f64>,
-    pub rel_decrease_u: Option<f64>,
-    pub rel_knorm_u: Option<f64>,
-    pub rel_diag_bound_u: Option<f64>,
-    pub rel_underflow_u: Option<f64>,
-    pub rel_iterate_u: Option<f64>,
-    pub rel_iterate_underflow_u: Option<f64>,
-    pub subnormal_inputs_u: usize,
+    pub iterate_underflow: Option<f64>,
+    /// Moved entries whose inputs were subnormal, and subnormal entries of the Gram matrix
+    /// ([`crate::diagnostics::RelSums::subnormal_inputs`]); 0 when no step.
+    pub subnormal_inputs: usize,
+}
+
+/// The fields a multiplicative update adds (the diagonal metric
+/// $K = \mathrm{Diag}((XV)\oslash V)$ of its majoriser and the ratio form of Lemma 2); `None`
+/// for solvers without them.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MuFields {
+    /// Lemma 2's ratio form of `inner`.
+    pub inner_closed: Option<f64>,
+    /// $\|\Delta\|_K^2$.
+    pub k_norm_sq: Option<f64>,
+    /// decrease / $\|\Delta\|_K^2$ (`None` when the K-norm is 0).
+    pub k_ratio: Option<f64>,
+    /// `inner_closed` / σ.
+    pub rel_inner_closed: Option<f64>,
+    /// `k_norm_sq` / σ.
+    pub rel_k_norm_sq: Option<f64>,
+}
+
+/// The seed note's forms of three quantities, kept to show where they break; `None` when not
+/// computed ([`crate::RunParams::note_columns`] off) or undefined.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NoteForms {
+    /// Lemma 2 in the note's square-root form ($\|\sqrt{\cdot}\|^2$; `None` where it is NaN).
+    pub sqrt_inner_v: Option<f64>,
+    /// The V half-step's decrease as a difference of two objective values (all round-off
+    /// once small).
+    pub difference_decrease_v: Option<f64>,
+    /// Extreme eigenvalues of the n×n matrix $V_k^\top V_k$.
+    pub vtv_eig_min: Option<f64>,
+    pub vtv_eig_max: Option<f64>,
+}
+
+/// A value of a trace column as a number: counts and flags become numbers, an undefined
+/// value is `None`. `OPTIONAL` columns may be absent from a file (read as `None`).
+trait ColumnValue {
+    const OPTIONAL: bool = false;
+    fn number(&self) -> Option<f64>;
+}
+
+impl ColumnValue for f64 {
+    fn number(&self) -> Option<f64> {
+        Some(*self)
+    }
+}
+
+impl ColumnValue for Option<f64> {
+    const OPTIONAL: bool = true;
+    fn number(&self) -> Option<f64> {
+        *self
+    }
+}
+
+impl ColumnValue for usize {
+    fn number(&self) -> Option<f64> {
+        Some(*self as f64)
+    }
+}
+
+impl ColumnValue for bool {
+    fn number(&self) -> Option<f64> {
+        Some(f64::from(u8::from(*self)))
+    }
+}
+
+/// Declares the columns: name and field, in CSV order. Everything that names a column is
+/// generated from this one list.
+macro_rules! record_columns {
+    ($( $name:literal => $($field:ident).+ ),* $(,)?) => {
+        impl Record {
+            /// The column names, in CSV order (the trace contract).
+            pub const COLUMNS: &'static [&'static str] = &[$($name),*];
+
+            /// Every column as `(name, value)`, in CSV order; undefined values are `None`,
+            /// counts and flags become numbers.
+            pub fn values(&self) -> Vec<(&'static str, Option<f64>)> {
+                vec![$(($name, ColumnValue::number(&self.$($field).+))),*]
+            }
+
+            /// The value of column `name` (`None` inside for an undefined value); `None` for
+            /// an unknown name.
+            pub fn get(&self, name: &str) -> Option<Option<f64>> {
+                match name {
+                    $($name => Some(ColumnValue::number(&self.$($field).+)),)*
+                    _ => None,
+                }
+            }
+        }
+
+        impl Serialize for Record {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+                use serde::ser::SerializeStruct;
+                let mut st = s.serialize_struct("Record", Record::COLUMNS.len())?;
+                $(st.serialize_field($name, &self.$($field).+)?;)*
+                st.end()
+            }
+        }
+
+        impl<'de> Deserialize<'de> for Record {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+                struct Visit;
+                impl<'de> serde::de::Visitor<'de> for Visit {
+                    type Value = Record;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str("a trace record (a map of its columns)")
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(
+                        self,
+                        mut map: A,
+                    ) -> std::result::Result<Record, A::Error> {
+                        let mut r = Record::default();
+                        let mut seen = vec![false; Record::COLUMNS.len()];
+                        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                            match &*key {
+                                $($name => r.$($field).+ = map.next_value()?,)*
+                                _ => {
+                                    map.next_value::<serde::de::IgnoredAny>()?;
+                                    continue;
+                                }
+                            }
+                            if let Some(i) = Record::COLUMNS.iter().position(|c| *c == key) {
+                                seen[i] = true;
+                            }
+                        }
+                        let required = [$(!is_optional(&r.$($field).+)),*];
+                        if let Some(i) = (0..seen.len()).find(|&i| !seen[i] && required[i]) {
+                            return Err(serde::de::Error::missing_field(Record::COLUMNS[i]));
+                        }
+                        Ok(r)
+                    }
+                }
+                d.deserialize_struct("Record", Record::COLUMNS, Visit)
+            }
+        }
+    };
+}
+
+fn is_optional<T: ColumnValue>(_: &T) -> bool {
+    T::OPTIONAL
+}
+
+record_columns! {
+    "iter" => iter,
+    "objective" => objective,
+    "step_v" => v.step,
+    "inner_v" => v.inner,
+    "inner_v_closed" => v.mu.inner_closed,
+    "decrease_v" => v.decrease,
+    "theta_v" => v.theta,
+    "eig_utu_min" => v.eig_min,
+    "eig_utu_max" => v.eig_max,
+    "k_ratio_v" => v.mu.k_ratio,
+    "step_u" => u.step,
+    "inner_u" => u.inner,
+    "inner_u_closed" => u.mu.inner_closed,
+    "decrease_u" => u.decrease,
+    "theta_u" => u.theta,
+    "eig_vvt_min" => u.eig_min,
+    "eig_vvt_max" => u.eig_max,
+    "k_ratio_u" => u.mu.k_ratio,
+    "kkt" => kkt,
+    "note_inner_v" => note.sqrt_inner_v,
+    "note_decrease_v" => note.difference_decrease_v,
+    "note_vtv_min" => note.vtv_eig_min,
+    "note_vtv_max" => note.vtv_eig_max,
+    // ---- extensions (not in the note) ----
+    "objective_scale" => objective_scale,
+    "objective_direct" => objective_direct,
+    "scale_v" => v.scale,
+    "scale_u" => u.scale,
+    "dv_sq" => v.delta_sq,
+    "du_sq" => u.delta_sq,
+    "knorm_v" => v.mu.k_norm_sq,
+    "knorm_u" => u.mu.k_norm_sq,
+    "kkt_v" => v.kkt,
+    "kkt_u" => u.kkt,
+    "zeros_v" => v.zeros,
+    "zeros_u" => u.zeros,
+    "subnormal_v" => v.subnormal,
+    "subnormal_u" => u.subnormal,
+    // ---- scale-free forms, judged by the claims (see `crate::claims`) ----
+    "rel_step_v" => v.rel.step,
+    "rel_inner_v" => v.rel.inner,
+    "rel_inner_closed_v" => v.mu.rel_inner_closed,
+    "rel_decrease_v" => v.rel.decrease,
+    "rel_knorm_v" => v.mu.rel_k_norm_sq,
+    "rel_diag_bound_v" => v.rel.diag_bound,
+    "rel_underflow_v" => v.rel.underflow,
+    "rel_iterate_v" => v.rel.iterate,
+    "rel_iterate_underflow_v" => v.rel.iterate_underflow,
+    "subnormal_inputs_v" => v.rel.subnormal_inputs,
+    "rel_step_u" => u.rel.step,
+    "rel_inner_u" => u.rel.inner,
+    "rel_inner_closed_u" => u.mu.rel_inner_closed,
+    "rel_decrease_u" => u.rel.decrease,
+    "rel_knorm_u" => u.mu.rel_k_norm_sq,
+    "rel_diag_bound_u" => u.rel.diag_bound,
+    "rel_underflow_u" => u.rel.underflow,
+    "rel_iterate_u" => u.rel.iterate,
+    "rel_iterate_underflow_u" => u.rel.iterate_underflow,
+    "subnormal_inputs_u" => u.rel.subnormal_inputs,
+}
+
+impl Record {
+    /// The record of half-step `half`.
+    pub fn half(&self, half: Half) -> &HalfRecord {
+        match half {
+            Half::V => &self.v,
+            Half::U => &self.u,
+        }
+    }
+}
+
+/// Which half-step: the one that updates V (first) or the one that updates U (second). The one
+/// name for "which factor" in records, claims and events of a half-step ([`Which`] adds `M`
+/// for errors about the data).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Half {
+    V,
+    U,
+}
+
+impl Half {
+    /// Both, in the order of an iteration.
+    pub const BOTH: [Half; 2] = [Half::V, Half::U];
+
+    /// `"v"` or `"u"`, as in the column and claim names.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Half::V => "v",
+            Half::U => "u",
+        }
+    }
+
+    /// The factor this half-step updates.
+    pub fn factor(self) -> Which {
+        match self {
+            Half::V => Which::V,
+            Half::U => Which::U,
+        }
+    }
 }
 
 /// What happened to entries of a factor during one iteration.
@@ -293,166 +528,29 @@ impl Trace {
         rd.deserialize().map(|x| x.map_err(csv_err)).collect()
     }
 
-    /// The CSV header, in order (the field order of [`Record`]).
+    /// The CSV header, in order ([`Record::COLUMNS`]).
     pub fn columns() -> Vec<String> {
-        let mut wr = csv::Writer::from_writer(Vec::new());
-        wr.serialize(Record::zero())
-            .expect("Record serializes to CSV");
-        let bytes = wr.into_inner().expect("in-memory writer");
-        let text = String::from_utf8(bytes).expect("CSV is UTF-8");
-        text.lines()
-            .next()
-            .unwrap_or_default()
-            .split(',')
-            .map(str::to_string)
-            .collect()
+        Record::COLUMNS.iter().map(|c| c.to_string()).collect()
     }
 
     /// The values of one column by its CSV name, as `Option<f64>` (undefined values are
-    /// `None`; counts and flags are converted to numbers). `None` for an unknown name.
+    /// `None`; counts and flags are converted to numbers). `None` for an unknown name. Code
+    /// that knows which quantity it wants reads the field with [`Trace::series`] instead.
     pub fn column(&self, name: &str) -> Option<Vec<Option<f64>>> {
-        let idx = Record::zero()
-            .values()
-            .iter()
-            .position(|(n, _)| *n == name)?;
-        Some(self.rows.iter().map(|r| r.values()[idx].1).collect())
+        if !Record::COLUMNS.contains(&name) {
+            return None;
+        }
+        Some(self.rows.iter().map(|r| r.get(name).flatten()).collect())
+    }
+
+    /// One quantity over the rows, read from the typed record by `field`.
+    pub fn series(&self, field: impl Fn(&Record) -> Option<f64>) -> Vec<Option<f64>> {
+        self.rows.iter().map(field).collect()
     }
 
     /// The iteration numbers, as `f64` (for plotting).
     pub fn iters(&self) -> Vec<f64> {
         self.rows.iter().map(|r| r.iter as f64).collect()
-    }
-}
-
-impl Record {
-    /// Every column as `(name, value)`, in CSV order; undefined values are `None`, counts and
-    /// flags become numbers. A test checks that the names equal the CSV header.
-    pub fn values(&self) -> [(&'static str, Option<f64>); 57] {
-        [
-            ("iter", Some(self.iter as f64)),
-            ("objective", Some(self.objective)),
-            ("step_v", Some(self.step_v)),
-            ("inner_v", Some(self.inner_v)),
-            ("inner_v_closed", self.inner_v_closed),
-            ("decrease_v", Some(self.decrease_v)),
-            ("theta_v", self.theta_v),
-            ("eig_utu_min", Some(self.eig_utu_min)),
-            ("eig_utu_max", Some(self.eig_utu_max)),
-            ("k_ratio_v", self.k_ratio_v),
-            ("step_u", Some(self.step_u)),
-            ("inner_u", Some(self.inner_u)),
-            ("inner_u_closed", self.inner_u_closed),
-            ("decrease_u", Some(self.decrease_u)),
-            ("theta_u", self.theta_u),
-            ("eig_vvt_min", Some(self.eig_vvt_min)),
-            ("eig_vvt_max", Some(self.eig_vvt_max)),
-            ("k_ratio_u", self.k_ratio_u),
-            ("kkt", Some(self.kkt)),
-            ("note_inner_v", self.note_inner_v),
-            ("note_decrease_v", self.note_decrease_v),
-            ("note_vtv_min", self.note_vtv_min),
-            ("note_vtv_max", self.note_vtv_max),
-            ("objective_scale", Some(self.objective_scale)),
-            (
-                "objective_direct",
-                Some(f64::from(u8::from(self.objective_direct))),
-            ),
-            ("scale_v", Some(self.scale_v)),
-            ("scale_u", Some(self.scale_u)),
-            ("dv_sq", Some(self.dv_sq)),
-            ("du_sq", Some(self.du_sq)),
-            ("knorm_v", self.knorm_v),
-            ("knorm_u", self.knorm_u),
-            ("kkt_v", Some(self.kkt_v)),
-            ("kkt_u", Some(self.kkt_u)),
-            ("zeros_v", Some(self.zeros_v as f64)),
-            ("zeros_u", Some(self.zeros_u as f64)),
-            ("subnormal_v", Some(self.subnormal_v as f64)),
-            ("subnormal_u", Some(self.subnormal_u as f64)),
-            ("rel_step_v", self.rel_step_v),
-            ("rel_inner_v", self.rel_inner_v),
-            ("rel_inner_closed_v", self.rel_inner_closed_v),
-            ("rel_decrease_v", self.rel_decrease_v),
-            ("rel_knorm_v", self.rel_knorm_v),
-            ("rel_diag_bound_v", self.rel_diag_bound_v),
-            ("rel_underflow_v", self.rel_underflow_v),
-            ("rel_iterate_v", self.rel_iterate_v),
-            ("rel_iterate_underflow_v", self.rel_iterate_underflow_v),
-            ("subnormal_inputs_v", Some(self.subnormal_inputs_v as f64)),
-            ("rel_step_u", self.rel_step_u),
-            ("rel_inner_u", self.rel_inner_u),
-            ("rel_inner_closed_u", self.rel_inner_closed_u),
-            ("rel_decrease_u", self.rel_decrease_u),
-            ("rel_knorm_u", self.rel_knorm_u),
-            ("rel_diag_bound_u", self.rel_diag_bound_u),
-            ("rel_underflow_u", self.rel_underflow_u),
-            ("rel_iterate_u", self.rel_iterate_u),
-            ("rel_iterate_underflow_u", self.rel_iterate_underflow_u),
-            ("subnormal_inputs_u", Some(self.subnormal_inputs_u as f64)),
-        ]
-    }
-
-    /// A record of zeros (used for the header and in tests).
-    pub fn zero() -> Self {
-        Record {
-            iter: 0,
-            objective: 0.0,
-            step_v: 0.0,
-            inner_v: 0.0,
-            inner_v_closed: None,
-            decrease_v: 0.0,
-            theta_v: None,
-            eig_utu_min: 0.0,
-            eig_utu_max: 0.0,
-            k_ratio_v: None,
-            step_u: 0.0,
-            inner_u: 0.0,
-            inner_u_closed: None,
-            decrease_u: 0.0,
-            theta_u: None,
-            eig_vvt_min: 0.0,
-            eig_vvt_max: 0.0,
-            k_ratio_u: None,
-            kkt: 0.0,
-            note_inner_v: None,
-            note_decrease_v: None,
-            note_vtv_min: None,
-            note_vtv_max: None,
-            objective_scale: 0.0,
-            objective_direct: false,
-            scale_v: 0.0,
-            scale_u: 0.0,
-            dv_sq: 0.0,
-            du_sq: 0.0,
-            knorm_v: None,
-            knorm_u: None,
-            kkt_v: 0.0,
-            kkt_u: 0.0,
-            zeros_v: 0,
-            zeros_u: 0,
-            subnormal_v: 0,
-            subnormal_u: 0,
-            rel_step_v: None,
-            rel_inner_v: None,
-            rel_inner_closed_v: None,
-            rel_decrease_v: None,
-            rel_knorm_v: None,
-            rel_diag_bound_v: None,
-            rel_underflow_v: None,
-            rel_iterate_v: None,
-            rel_iterate_underflow_v: None,
-            subnormal_inputs_v: 0,
-            rel_step_u: None,
-            rel_inner_u: None,
-            rel_inner_closed_u: None,
-            rel_decrease_u: None,
-            rel_knorm_u: None,
-            rel_diag_bound_u: None,
-            rel_underflow_u: None,
-            rel_iterate_u: None,
-            rel_iterate_underflow_u: None,
-            subnormal_inputs_u: 0,
-        }
     }
 }
 
@@ -525,9 +623,76 @@ mod tests {
     }
 
     #[test]
-    fn values_names_match_the_header() {
-        let names: Vec<&str> = Record::zero().values().iter().map(|(n, _)| *n).collect();
-        assert_eq!(names, Trace::columns());
+    fn each_column_names_its_own_field() {
+        // A row whose column i holds the number i (flags: i mod 2) must read back with column
+        // i equal to i: two names declared on one field, or a field read into another, would
+        // show as a wrong number.
+        let cols = Record::COLUMNS;
+        let field = |i: usize, c: &str| {
+            if c == "objective_direct" {
+                ["false", "true"][i % 2].to_string()
+            } else {
+                i.to_string()
+            }
+        };
+        let csv_text = format!(
+            "{}\n{}\n",
+            cols.join(","),
+            cols.iter()
+                .enumerate()
+                .map(|(i, c)| field(i, c))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let r = &Trace::read_csv(csv_text.as_bytes()).unwrap()[0];
+        for (i, (name, v)) in r.values().into_iter().enumerate() {
+            let want = if name == "objective_direct" {
+                (i % 2) as f64
+            } else {
+                i as f64
+            };
+            assert_eq!(v, Some(want), "column {name}");
+            assert_eq!(r.get(name), Some(Some(want)));
+        }
+        let mut buf = Vec::new();
+        Trace {
+            solver: "mu".into(),
+            rows: vec![r.clone()],
+            events: vec![],
+        }
+        .write_csv(&mut buf)
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(buf).unwrap().replace(".0", ""),
+            csv_text,
+            "written back as read"
+        );
+    }
+
+    #[test]
+    fn missing_required_columns_are_errors_missing_optional_ones_are_undefined() {
+        let all = Record::COLUMNS;
+        let without = |drop: &str| {
+            let keep: Vec<&str> = all.iter().copied().filter(|c| *c != drop).collect();
+            let vals: Vec<&str> = keep
+                .iter()
+                .map(|c| {
+                    if *c == "objective_direct" {
+                        "false"
+                    } else {
+                        "1"
+                    }
+                })
+                .collect();
+            format!("{}\n{}\n", keep.join(","), vals.join(","))
+        };
+        let err = Trace::read_csv(without("kkt_u").as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("kkt_u"), "{err}");
+        let r = Trace::read_csv(without("theta_v").as_bytes()).unwrap();
+        assert_eq!(r[0].v.theta, None);
+        assert_eq!(r[0].u.theta, Some(1.0));
     }
 
     #[test]
@@ -536,8 +701,8 @@ mod tests {
             .run()
             .unwrap();
         let mut t = out.fit.trace.clone();
-        t.rows[3].theta_v = None;
-        t.rows[3].note_inner_v = None;
+        t.rows[3].v.theta = None;
+        t.rows[3].note.sqrt_inner_v = None;
         let mut buf = Vec::new();
         t.write_csv(&mut buf).unwrap();
         let text = String::from_utf8(buf.clone()).unwrap();
@@ -561,8 +726,7 @@ mod tests {
             solver: "mu".into(),
             rows: vec![Record {
                 objective: 2.5,
-                theta_v: None,
-                ..Record::zero()
+                ..Record::default()
             }],
             events: vec![],
         };

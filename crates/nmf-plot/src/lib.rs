@@ -65,13 +65,6 @@ const GREY: &str = "#7f7f7f";
 /// Figure height in pixels (an explicit height: a notebook output cell has none of its own).
 const HEIGHT: usize = 760;
 
-/// A trace column, which must exist (the names are the trace contract of `nmf-core`).
-fn col(trace: &Trace, name: &str) -> Vec<Option<f64>> {
-    trace
-        .column(name)
-        .unwrap_or_else(|| panic!("trace column `{name}` is part of the trace contract"))
-}
-
 fn x_axis() -> Axis {
     Axis::new()
         .title(Title::with_text("iteration k"))
@@ -151,37 +144,37 @@ pub fn note_figure(trace: &Trace) -> Plot {
         series: vec![
             Series::new(
                 "f = ½‖M − UV‖²  (note: \"||M-UV||^2\")",
-                col(trace, "objective"),
+                trace.series(|r| Some(r.objective)),
                 Style::solid(BLACK),
             ),
             Series::new(
                 "½‖U(ΔV)‖²  (note: \"0.5||U(Vk-Vk1)||^2\")",
-                col(trace, "step_v"),
+                trace.series(|r| Some(r.v.step)),
                 Style::solid(GREEN),
             ),
             Series::new(
                 "⟨∇g(V′), V − V′⟩ direct  (note: \"inner Product 1\")",
-                col(trace, "inner_v"),
+                trace.series(|r| Some(r.v.inner)),
                 Style::solid(BLUE),
             ),
             Series::new(
                 "Lemma 2, ratio form (ours)",
-                col(trace, "inner_v_closed"),
+                trace.series(|r| r.v.mu.inner_closed),
                 Style::dash(DARK_BLUE),
             ),
             Series::new(
                 "Lemma 2, the note's √ form  (note: \"inner Product 2\"; gap = not finite)",
-                col(trace, "note_inner_v"),
+                trace.series(|r| r.note.sqrt_inner_v),
                 Style::dot(ORANGE),
             ),
             Series::new(
                 "g(V) − g(V′), stable form (ours)",
-                col(trace, "decrease_v"),
+                trace.series(|r| Some(r.v.decrease)),
                 Style::solid(PURPLE),
             ),
             Series::new(
                 "g(V) − g(V′) as f(V) − f(V′)  (note: \"g(Vk)-g(Vk1)\"; round-off)",
-                col(trace, "note_decrease_v"),
+                trace.series(|r| r.note.difference_decrease_v),
                 Style::dot(RED).thin(),
             ),
         ],
@@ -203,17 +196,17 @@ pub fn theta_figure(trace: &Trace) -> Plot {
         series: vec![
             Series::new(
                 "λ_min(UᵀU)",
-                col(trace, "eig_utu_min"),
+                trace.series(|r| Some(r.v.eig_min)),
                 Style::solid(LIGHT_BLUE).thin(),
             ),
             Series::new(
                 "λ_max(UᵀU)  (band: [λ_min, λ_max])",
-                col(trace, "eig_utu_max"),
+                trace.series(|r| Some(r.v.eig_max)),
                 Style::solid(LIGHT_BLUE).thin().band_top(),
             ),
             Series::new(
                 "θ_V = ‖UΔV‖² / ‖ΔV‖²",
-                col(trace, "theta_v"),
+                trace.series(|r| r.v.theta),
                 Style::solid(DARK_BLUE),
             ),
         ],
@@ -224,22 +217,22 @@ pub fn theta_figure(trace: &Trace) -> Plot {
         series: vec![
             Series::new(
                 "λ_min(V′V′ᵀ)",
-                col(trace, "eig_vvt_min"),
+                trace.series(|r| Some(r.u.eig_min)),
                 Style::solid(LIGHT_RED).thin(),
             ),
             Series::new(
                 "λ_max(V′V′ᵀ)  (band: [λ_min, λ_max])",
-                col(trace, "eig_vvt_max"),
+                trace.series(|r| Some(r.u.eig_max)),
                 Style::solid(LIGHT_RED).thin().band_top(),
             ),
             Series::new(
                 "θ_U = ‖ΔU V′‖² / ‖ΔU‖²",
-                col(trace, "theta_u"),
+                trace.series(|r| r.u.theta),
                 Style::solid(DARK_RED),
             ),
             Series::new(
                 "the note's σ_min(VᵀV), n×n (bounds nothing)",
-                col(trace, "note_vtv_min"),
+                trace.series(|r| r.note.vtv_eig_min),
                 Style::dot(ORANGE),
             ),
         ],
@@ -265,32 +258,32 @@ pub fn decrease_split_figure(trace: &Trace) -> Plot {
         series: vec![
             Series::new(
                 "V: g(V) − g(V′)",
-                col(trace, "decrease_v"),
+                trace.series(|r| Some(r.v.decrease)),
                 Style::solid(BLUE),
             ),
             Series::new(
                 "V: quadratic term ½‖UΔV‖²",
-                col(trace, "step_v"),
+                trace.series(|r| Some(r.v.step)),
                 Style::dash(LIGHT_BLUE),
             ),
             Series::new(
                 "V: inner product ⟨∇g(V′), V − V′⟩",
-                col(trace, "inner_v"),
+                trace.series(|r| Some(r.v.inner)),
                 Style::dot(DARK_BLUE),
             ),
             Series::new(
                 "U: h(U) − h(U′)",
-                col(trace, "decrease_u"),
+                trace.series(|r| Some(r.u.decrease)),
                 Style::solid(RED),
             ),
             Series::new(
                 "U: quadratic term ½‖ΔU V′‖²",
-                col(trace, "step_u"),
+                trace.series(|r| Some(r.u.step)),
                 Style::dash(LIGHT_RED),
             ),
             Series::new(
                 "U: inner product ⟨∇h(U′), U − U′⟩",
-                col(trace, "inner_u"),
+                trace.series(|r| Some(r.u.inner)),
                 Style::dot(DARK_RED),
             ),
         ],
@@ -301,12 +294,12 @@ pub fn decrease_split_figure(trace: &Trace) -> Plot {
         series: vec![
             Series::new(
                 "V: K-ratio decrease / ‖ΔV‖²_K",
-                col(trace, "k_ratio_v"),
+                trace.series(|r| r.v.mu.k_ratio),
                 Style::solid(BLUE),
             ),
             Series::new(
                 "U: K-ratio decrease / ‖ΔU‖²_K",
-                col(trace, "k_ratio_u"),
+                trace.series(|r| r.u.mu.k_ratio),
                 Style::solid(RED),
             ),
             Series::new(
@@ -408,7 +401,7 @@ pub fn identity_residuals_figure(trace: &Trace, dims: Dims) -> Plot {
 /// its iteration. Bottom: how many entries of U and V are exactly 0 or subnormal.
 pub fn kkt_events_figure(trace: &Trace) -> Plot {
     let x = Xs::from_iters(trace.iters());
-    let kkt = col(trace, "kkt");
+    let kkt = trace.series(|r| Some(r.kkt));
     let top = Panel {
         axis: "y",
         log: true,
@@ -418,8 +411,16 @@ pub fn kkt_events_figure(trace: &Trace) -> Plot {
                 kkt.clone(),
                 Style::solid(BLACK),
             ),
-            Series::new("‖min(V, ∇_V f)‖_F", col(trace, "kkt_v"), Style::dash(BLUE)),
-            Series::new("‖min(U, ∇_U f)‖_F", col(trace, "kkt_u"), Style::dash(RED)),
+            Series::new(
+                "‖min(V, ∇_V f)‖_F",
+                trace.series(|r| Some(r.v.kkt)),
+                Style::dash(BLUE),
+            ),
+            Series::new(
+                "‖min(U, ∇_U f)‖_F",
+                trace.series(|r| Some(r.u.kkt)),
+                Style::dash(RED),
+            ),
         ],
     };
     let bottom = Panel {
@@ -428,22 +429,22 @@ pub fn kkt_events_figure(trace: &Trace) -> Plot {
         series: vec![
             Series::new(
                 "entries of V exactly 0",
-                col(trace, "zeros_v"),
+                trace.series(|r| Some(r.v.zeros as f64)),
                 Style::solid(BLUE).steps(),
             ),
             Series::new(
                 "entries of U exactly 0",
-                col(trace, "zeros_u"),
+                trace.series(|r| Some(r.u.zeros as f64)),
                 Style::solid(RED).steps(),
             ),
             Series::new(
                 "entries of V subnormal",
-                col(trace, "subnormal_v"),
+                trace.series(|r| Some(r.v.subnormal as f64)),
                 Style::dot(LIGHT_BLUE).steps(),
             ),
             Series::new(
                 "entries of U subnormal",
-                col(trace, "subnormal_u"),
+                trace.series(|r| Some(r.u.subnormal as f64)),
                 Style::dot(LIGHT_RED).steps(),
             ),
         ],

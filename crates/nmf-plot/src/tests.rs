@@ -152,7 +152,7 @@ fn theta_figure_has_bands_and_the_notes_vtv_bound_on_log_axes() {
     // The note's VᵀV minimum is 0 up to round-off (n = 8 > k = 5): whatever is exactly 0 or
     // negative is not silently dropped but counted in its own legend entry.
     // On this trace it comes out exactly 0 in every row.
-    let vtv = trace().column("note_vtv_min").unwrap();
+    let vtv = trace().series(|r| r.note.vtv_eig_min);
     let non_positive = vtv.iter().flatten().filter(|x| **x <= 0.0).count();
     assert_eq!(non_positive, ITERS, "σ_min(VᵀV) is 0 here (n = 8 > k = 5)");
     let companion = trace_named(&v, "the note's σ_min(VᵀV), n×n (bounds nothing): ");
@@ -341,8 +341,8 @@ fn kkt_events_figure_marks_every_event_on_the_iteration_axis() {
 #[test]
 fn missing_values_are_gaps_never_zeros() {
     let mut t = trace().clone();
-    t.rows[5].theta_v = None;
-    t.rows[7].note_inner_v = None;
+    t.rows[5].v.theta = None;
+    t.rows[7].note.sqrt_inner_v = None;
     let theta = json(&theta_figure(&t));
     let y = &trace_named(&theta, "θ_V")["y"];
     assert!(y[5].is_null());
@@ -358,9 +358,9 @@ fn missing_values_are_gaps_never_zeros() {
 #[test]
 fn non_positive_values_on_a_log_axis_are_shown_and_counted() {
     let mut t = trace().clone();
-    t.rows[3].note_decrease_v = Some(-2.5e-15);
-    t.rows[4].note_decrease_v = Some(0.0);
-    t.rows[9].note_decrease_v = Some(-1.0e-14);
+    t.rows[3].note.difference_decrease_v = Some(-2.5e-15);
+    t.rows[4].note.difference_decrease_v = Some(0.0);
+    t.rows[9].note.difference_decrease_v = Some(-1.0e-14);
     let v = json(&note_figure(&t));
     let line = trace_named(&v, "g(V) − g(V′) as f(V) − f(V′)");
     assert!(line["y"][3].is_null() && line["y"][4].is_null() && line["y"][9].is_null());

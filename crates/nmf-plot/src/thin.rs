@@ -22,11 +22,11 @@ pub struct Thinning {
 /// note's form is defined.
 fn marks(r: &Record) -> [usize; 5] {
     [
-        r.zeros_v,
-        r.zeros_u,
-        r.subnormal_v,
-        r.subnormal_u,
-        usize::from(r.note_inner_v.is_some()),
+        r.v.zeros,
+        r.u.zeros,
+        r.v.subnormal,
+        r.u.subnormal,
+        usize::from(r.note.sqrt_inner_v.is_some()),
     ]
 }
 
@@ -71,11 +71,12 @@ mod tests {
     use super::*;
 
     fn row(iter: usize, zeros_v: usize) -> Record {
-        Record {
+        let mut r = Record {
             iter,
-            zeros_v,
-            ..Record::zero()
-        }
+            ..Record::default()
+        };
+        r.v.zeros = zeros_v;
+        r
     }
 
     #[test]
