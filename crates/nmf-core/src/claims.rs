@@ -161,6 +161,9 @@ pub enum Status {
     /// Checked on no row: every row was skipped (the quantity undefined) or unresolved. This
     /// is not "holds": nothing was verified.
     NotExercised,
+    /// The claim is not part of the solver's proof ([`crate::Solver::claims`]), so it was not
+    /// checked: neither "holds" nor "fails".
+    NotApplicable,
 }
 
 impl Status {
@@ -170,6 +173,7 @@ impl Status {
             Status::Holds => "holds",
             Status::Fails => "FAILS",
             Status::NotExercised => "not exercised",
+            Status::NotApplicable => "not applicable",
         }
     }
 }
@@ -612,25 +616,112 @@ impl Half {
     }
 }
 
-/// Every claim, in a fixed order.
+/// A claim of a convergence proof, by what it states (the verdicts come in the order of
+/// [`Claim::all`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Claim {
+    /// [`objective_non_increasing`].
+    ObjectiveNonIncreasing,
+    /// [`lemma1`]: the decrease of a quadratic half-problem splits into the step's quadratic
+    /// term and an inner product (any step).
+    Lemma1(Half),
+    /// [`lemma2`]: the ratio form of that inner product (multiplicative updates).
+    Lemma2(Half),
+    /// [`inner_nonneg`] (multiplicative updates).
+    InnerNonneg(Half),
+    /// [`sufficient_decrease`] (multiplicative updates).
+    SufficientDecrease(Half),
+    /// [`theta_bounds`]: the Rayleigh quotient of the step (any step).
+    ThetaBounds(Half),
+    /// [`k_ratio_bounds`] (multiplicative updates).
+    KRatioBounds(Half),
+    /// [`k_identity`] (multiplicative updates).
+    KIdentity(Half),
+    /// [`diag_decrease`] (multiplicative updates).
+    DiagDecrease(Half),
+}
+
+impl Claim {
+    /// Every claim, in the fixed order of the verdicts: the objective, then for each half-step
+    /// Lemma 1, Lemma 2, the inner product's sign, sufficient decrease, θ, the K-ratio, the
+    /// K-identity, the diagonal bound.
+    pub fn all() -> Vec<Claim> {
+        let mut out = vec![Claim::ObjectiveNonIncreasing];
+        for h in Half::BOTH {
+            out.extend([
+                Claim::Lemma1(h),
+                Claim::Lemma2(h),
+                Claim::InnerNonneg(h),
+                Claim::SufficientDecrease(h),
+                Claim::ThetaBounds(h),
+                Claim::KRatioBounds(h),
+                Claim::KIdentity(h),
+                Claim::DiagDecrease(h),
+            ]);
+        }
+        out
+    }
+
+    /// The claims that hold for **any** alternating method on $\tfrac12\|M - UV\|^2$ that is
+    /// meant to decrease it: monotonicity (what every such proof shows), Lemma 1 (an identity
+    /// of the quadratic half-problem for any step) and the Rayleigh-quotient bounds on θ (true
+    /// of any non-zero step). The rest depend on the multiplicative form of the update.
+    pub fn generic() -> Vec<Claim> {
+        let mut out = vec![Claim::ObjectiveNonIncreasing];
+        for h in Half::BOTH {
+            out.extend([Claim::Lemma1(h), Claim::ThetaBounds(h)]);
+        }
+        out
+    }
+
+    /// Check this claim: the objective over consecutive rows of `windows`, every other claim
+    /// over `rows`.
+    fn check(self, windows: &[Record], rows: &[Record], d: Dims) -> Verdict {
+        match self {
+            Claim::ObjectiveNonIncreasing => objective_non_increasing(windows, d),
+            Claim::Lemma1(h) => lemma1(rows, d, h),
+            Claim::Lemma2(h) => lemma2(rows, d, h),
+            Claim::InnerNonneg(h) => inner_nonneg(rows, d, h),
+            Claim::SufficientDecrease(h) => sufficient_decrease(rows, d, h),
+            Claim::ThetaBounds(h) => theta_bounds(rows, d, h),
+            Claim::KRatioBounds(h) => k_ratio_bounds(rows, d, h),
+            Claim::KIdentity(h) => k_identity(rows, d, h),
+            Claim::DiagDecrease(h) => diag_decrease(rows, d, h),
+        }
+    }
+
+    /// This claim's verdict when it does not apply: its name and statement, nothing checked.
+    fn not_applicable(self, d: Dims) -> Verdict {
+        Verdict {
+            status: Status::NotApplicable,
+            ..self.check(&[], &[], d)
+        }
+    }
+}
+
+/// Every claim of [`Claim::all`] (the claims of [`crate::Mu`]), in a fixed order.
 pub fn check_all(trace: &Trace, d: Dims) -> Vec<Verdict> {
-    claims_of(&trace.rows, &trace.rows, d)
+    check(trace, d, &Claim::all())
+}
+
+/// The verdict of every claim of [`Claim::all`], in that order: those in `applicable` (a
+/// solver's [`crate::Solver::claims`]) checked, the others [`Status::NotApplicable`].
+pub fn check(trace: &Trace, d: Dims, applicable: &[Claim]) -> Vec<Verdict> {
+    claims_of(&trace.rows, &trace.rows, d, applicable)
 }
 
 /// The objective claim over the windows of `windows`, every other claim over `rows`.
-fn claims_of(windows: &[Record], rows: &[Record], d: Dims) -> Vec<Verdict> {
-    let mut out = vec![objective_non_increasing(windows, d)];
-    for half in [Half::V, Half::U] {
-        out.push(lemma1(rows, d, half));
-        out.push(lemma2(rows, d, half));
-        out.push(inner_nonneg(rows, d, half));
-        out.push(sufficient_decrease(rows, d, half));
-        out.push(theta_bounds(rows, d, half));
-        out.push(k_ratio_bounds(rows, d, half));
-        out.push(k_identity(rows, d, half));
-        out.push(diag_decrease(rows, d, half));
-    }
-    out
+fn claims_of(windows: &[Record], rows: &[Record], d: Dims, applicable: &[Claim]) -> Vec<Verdict> {
+    Claim::all()
+        .into_iter()
+        .map(|c| {
+            if applicable.contains(&c) {
+                c.check(windows, rows, d)
+            } else {
+                c.not_applicable(d)
+            }
+        })
+        .collect()
 }
 
 /// The claims of [`check_all`], checked **online** as records come, keeping at most a batch
@@ -639,6 +730,7 @@ fn claims_of(windows: &[Record], rows: &[Record], d: Dims) -> Vec<Verdict> {
 #[derive(Debug, Clone)]
 pub struct Checker {
     dims: Dims,
+    applicable: Vec<Claim>,
     /// The last row of the previous batch (the objective claim compares consecutive rows),
     /// then the rows of the batch being gathered: at most [`Checker::BATCH`] + 1 rows.
     rows: Vec<Record>,
@@ -652,10 +744,16 @@ impl Checker {
     /// cost of the verdicts is spread over many rows (checking row by row cost about 9× more).
     pub const BATCH: usize = 1024;
 
-    /// A checker for a problem of size `dims`.
+    /// A checker of every claim ([`check_all`]) for a problem of size `dims`.
     pub fn new(dims: Dims) -> Self {
+        Self::for_claims(dims, Claim::all())
+    }
+
+    /// A checker of the claims in `applicable` ([`check`]) for a problem of size `dims`.
+    pub fn for_claims(dims: Dims, applicable: Vec<Claim>) -> Self {
         Checker {
             dims,
+            applicable,
             rows: Vec::new(),
             carried: false,
             verdicts: None,
@@ -677,7 +775,7 @@ impl Checker {
         if self.rows.len() <= new {
             return;
         }
-        let here = claims_of(&self.rows, &self.rows[new..], self.dims);
+        let here = claims_of(&self.rows, &self.rows[new..], self.dims, &self.applicable);
         match &mut self.verdicts {
             None => self.verdicts = Some(here),
             Some(all) => {
@@ -696,7 +794,7 @@ impl Checker {
     pub fn finish(mut self) -> Vec<Verdict> {
         self.flush();
         self.verdicts
-            .unwrap_or_else(|| check_all(&Trace::default(), self.dims))
+            .unwrap_or_else(|| check(&Trace::default(), self.dims, &self.applicable))
     }
 }
 
@@ -712,7 +810,9 @@ impl Verdict {
                 self.worst = Some(w);
             }
         }
-        self.status = if self.violations > 0 {
+        self.status = if self.status == Status::NotApplicable {
+            Status::NotApplicable
+        } else if self.violations > 0 {
             Status::Fails
         } else if self.checked == 0 {
             Status::NotExercised
@@ -722,12 +822,15 @@ impl Verdict {
     }
 }
 
-/// Whether every claim was checked and held; `None` when none failed but some were not
-/// exercised (then "holds" would claim more than was checked).
+/// Whether every applicable claim was checked and held; `None` when none failed but some
+/// were not exercised, or none applied (then "holds" would claim more than was checked).
+/// Claims that do not apply are left out: they neither hold nor fail.
 pub fn all_hold(verdicts: &[Verdict]) -> Option<bool> {
     if verdicts.iter().any(|v| v.status == Status::Fails) {
         Some(false)
-    } else if verdicts.iter().any(|v| v.status == Status::NotExercised) {
+    } else if verdicts.iter().any(|v| v.status == Status::NotExercised)
+        || !verdicts.iter().any(|v| v.status == Status::Holds)
+    {
         None
     } else {
         Some(true)

@@ -11,7 +11,7 @@ use crate::error::{NmfError, Result};
 use crate::init::{note_instance, scale_to_data, DataKind, InitKind};
 use crate::problem::{Factors, Problem};
 use crate::run::{run, Fit, RunParams};
-use crate::solver::Mu;
+use crate::solver::{Mu, Solver};
 use crate::trace::Record;
 
 /// The embedded default seed. Chosen, and documented as chosen, because its 10 000-iteration
@@ -125,6 +125,18 @@ impl Experiment {
         init: Factors,
         on_record: impl FnMut(&Record) -> ControlFlow<()>,
     ) -> Result<Outcome> {
+        self.run_solver(&mut Mu, data, init, on_record)
+    }
+
+    /// Run `solver` as [`Experiment::run_on`] runs MU, and check the claims it declares
+    /// ([`Solver::claims`]); the others are reported not applicable.
+    pub fn run_solver<S: Solver + ?Sized>(
+        &self,
+        solver: &mut S,
+        data: Array2<f64>,
+        init: Factors,
+        on_record: impl FnMut(&Record) -> ControlFlow<()>,
+    ) -> Result<Outcome> {
         if data.dim() != (self.m, self.n) {
             return Err(NmfError::Param {
                 name: "data",
@@ -138,15 +150,16 @@ impl Experiment {
             });
         }
         let problem = Problem::new(data.clone(), self.k)?;
+        let applicable = solver.claims();
         let mut on_record = on_record;
         let (fit, claims) = if self.params.keep_rows {
-            let fit = run(&problem, init.clone(), &mut Mu, &self.params, on_record)?;
-            let claims = claims::check_all(&fit.trace, self.dims());
+            let fit = run(&problem, init.clone(), solver, &self.params, on_record)?;
+            let claims = claims::check(&fit.trace, self.dims(), &applicable);
             (fit, claims)
         } else {
             // The rows go only to the callback: check them as they come.
-            let mut checker = claims::Checker::new(self.dims());
-            let fit = run(&problem, init.clone(), &mut Mu, &self.params, |r| {
+            let mut checker = claims::Checker::for_claims(self.dims(), applicable);
+            let fit = run(&problem, init.clone(), solver, &self.params, |r| {
                 checker.push(r);
                 on_record(r)
             })?;

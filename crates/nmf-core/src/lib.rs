@@ -34,7 +34,7 @@ pub mod solver;
 pub mod spectral;
 pub mod trace;
 
-pub use claims::{all_hold, check_all, Dims, Status, Verdict, Worst};
+pub use claims::{all_hold, check, check_all, Claim, Dims, Status, Verdict, Worst};
 pub use error::{NmfError, Result, Which};
 pub use experiment::{Experiment, Outcome};
 pub use init::{DataKind, InitKind};

@@ -6,6 +6,7 @@
 
 use ndarray::{Array2, ArrayView2};
 
+use crate::claims::Claim;
 use crate::error::Which;
 use crate::formulas;
 use crate::problem::{Factors, Problem};
@@ -68,6 +69,12 @@ pub trait Solver {
     fn name(&self) -> &'static str;
     /// Perform one iteration; on error `f` is left unchanged.
     fn step(&mut self, problem: &Problem, f: &mut Factors) -> Result<Step, StepError>;
+    /// The claims of this solver's convergence proof: checked on its traces, every other
+    /// claim reported not applicable (never "holds"). By default the claims that hold for any
+    /// method meant to decrease the objective ([`Claim::generic`]).
+    fn claims(&self) -> Vec<Claim> {
+        Claim::generic()
+    }
 }
 
 /// Lee–Seung multiplicative updates for `½‖M − UV‖²`, **V first, then U with the new V**:
@@ -160,6 +167,11 @@ fn gram_rows(a: ArrayView2<f64>) -> Array2<f64> {
 impl Solver for Mu {
     fn name(&self) -> &'static str {
         "mu"
+    }
+
+    /// Every claim: Lee and Seung's proof, with the lemmas of the note.
+    fn claims(&self) -> Vec<Claim> {
+        Claim::all()
     }
 
     fn step(&mut self, p: &Problem, f: &mut Factors) -> Result<Step, StepError> {

@@ -312,7 +312,7 @@ impl Record {
 /// Which half-step: the one that updates V (first) or the one that updates U (second). The one
 /// name for "which factor" in records, claims and events of a half-step ([`Which`] adds `M`
 /// for errors about the data).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Half {
     V,

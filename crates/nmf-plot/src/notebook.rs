@@ -159,6 +159,7 @@ pub fn claims_table_html(claims: &[Verdict]) -> String {
                 nmf_core::Status::Holds => "✔ yes",
                 nmf_core::Status::Fails => "✘ NO",
                 nmf_core::Status::NotExercised => "– not exercised",
+                nmf_core::Status::NotApplicable => "– not applicable",
             },
             v.checked,
             v.skipped,
