@@ -19,6 +19,8 @@ use serde::Serialize;
 use crate::error::{NmfError, Result};
 use crate::formulas::{self, matmul};
 use crate::init::{rng, ChaCha8Rng};
+use crate::problem::{Factors, Problem};
+use crate::solver::{HalfStep, Mu, Solver};
 
 /// Exact rationals.
 pub type Q = BigRational;
@@ -205,25 +207,18 @@ fn definitional(
     }
 }
 
-/// One exact MU half-step for `min_W ½‖D − F W‖²` in column layout, with all checks.
-fn checked_half(
-    c: &mut HalfCheck<'_>,
-    data: &Array2<Q>,
-    fixed: &Array2<Q>,
-    w: &Array2<Q>,
-) -> Option<Array2<Q>> {
-    let x = matmul(t(fixed).view(), fixed.view());
-    let a = matmul(t(fixed).view(), data.view());
-    let denom = matmul(x.view(), w.view());
-    let Ok((ratio, w_new)) = formulas::mu_update(a.view(), denom.view(), w.view(), &[]) else {
-        c.report.undefined_steps += 1;
-        return None;
-    };
+/// All checks on one exact MU half-step `h` of `min_W ½‖D − F W‖²` in column layout, as the
+/// solver took it ([`Mu`]'s own code, in rationals): `h.gram` = FᵀF, `h.cross` = FᵀD, `h.old`
+/// = W, `h.new` = W'.
+fn check_half(c: &mut HalfCheck<'_>, h: &HalfStep<Q>, data: &Array2<Q>, fixed: &Array2<Q>) {
+    let (x, a, w, w_new) = (&h.gram, &h.cross, &h.old, &h.new);
+    let mu = h.mu.as_ref().expect("MU reports its denominator and ratio");
+    let (denom, ratio) = (&mu.denom, &mu.ratio);
     c.report.half_steps += 1;
-    let delta = &w_new - w;
+    let delta = w_new - w;
     let x_delta = matmul(x.view(), delta.view());
     let x_new = matmul(x.view(), w_new.view());
-    let def = definitional(data, fixed, w, &w_new);
+    let def = definitional(data, fixed, w, w_new);
 
     // ANCHOR: exact_identities
     let quad = formulas::quadratic_term(x_delta.view(), delta.view());
@@ -272,7 +267,6 @@ fn checked_half(
         def.decrease >= half * x_diag_min * formulas::frob_inner(delta.view(), delta.view()),
     );
     // ANCHOR_END: exact_identities
-    Some(w_new)
 }
 
 /// Round every entry to the nearest multiple of 2⁻⁶.
@@ -299,32 +293,37 @@ pub fn verify(params: ExactParams) -> Result<ExactReport> {
         let mut v = random_rational(&mut r, k, n, 1);
         report.instances += 1;
         let data_t = t(&data);
+        let problem = Problem::exact(data.clone(), k)?;
         for iter in 0..params.steps {
-            let mut c = HalfCheck {
-                trial,
-                iter,
-                half: 'V',
-                report: &mut report,
+            // One iteration of the solver itself, in rationals.
+            let mut f = Factors {
+                u: u.clone(),
+                v: v.clone(),
             };
-            let Some(v_new) = checked_half(&mut c, &data, &u, &v) else {
+            let Ok(step) = Solver::<Q>::step(&mut Mu, &problem, &mut f) else {
+                report.undefined_steps += 1;
                 break;
             };
-            // U half-step on the transposed problem ½‖Mᵀ − V'ᵀUᵀ‖², columns of Uᵀ = rows of U.
-            let mut c = HalfCheck {
-                trial,
-                iter,
-                half: 'U',
-                report: &mut report,
-            };
-            let Some(ut_new) = checked_half(&mut c, &data_t, &t(&v_new), &t(&u)) else {
-                break;
-            };
+            for (half, h, d, fixed) in [
+                ('V', &step.v, &data, u.clone()),
+                // U half-step on the transposed problem ½‖Mᵀ − V'ᵀUᵀ‖², columns of Uᵀ = rows
+                // of U.
+                ('U', &step.u, &data_t, t(&step.v.new)),
+            ] {
+                let mut c = HalfCheck {
+                    trial,
+                    iter,
+                    half,
+                    report: &mut report,
+                };
+                check_half(&mut c, h, d, &fixed);
+            }
             // Exact iterates grow fast (thousands of digits after two exact steps), so the next
             // step starts from the iterate rounded to the dyadic grid 2⁻⁶. This loses nothing:
             // Lemmas 1–2 are statements about one step from *any* non-negative point, and each
             // step is still checked exactly from the rational point it starts from.
-            v = round_dyadic(&v_new);
-            u = round_dyadic(&t(&ut_new));
+            v = round_dyadic(&f.v);
+            u = round_dyadic(&f.u);
         }
     }
     Ok(report)
@@ -405,22 +404,20 @@ mod tests {
         // error ≤ γ_N (Higham §3.1): X, A: γ_m; D = XV: γ_{m+k}; R: γ_{2m+k+1}; V': γ_{2m+k+2},
         // plus one rounding of each input (3u) — γ_{2m+k+10} covers the V half-step. The U
         // half-step adds V's error three times (numerator once, denominator twice).
-        use crate::solver::{Mu, Solver};
         let mut r = rng(11);
         for _ in 0..20 {
             let (m, n, k) = (4, 3, 2);
             let data = random_rational(&mut r, m, n, 1);
             let u = random_rational(&mut r, m, k, 1);
             let v = random_rational(&mut r, k, n, 1);
-            let x = matmul(t(&u).view(), u.view());
-            let a = matmul(t(&u).view(), data.view());
-            let d = matmul(x.view(), v.view());
-            let (_, v_new) = formulas::mu_update(a.view(), d.view(), v.view(), &[]).unwrap();
-            let (m_t, vt) = (t(&data), t(&v_new));
-            let y = matmul(t(&vt).view(), vt.view());
-            let b = matmul(t(&vt).view(), m_t.view());
-            let e = matmul(y.view(), t(&u).view());
-            let (_, ut_new) = formulas::mu_update(b.view(), e.view(), t(&u).view(), &[]).unwrap();
+            // The same solver code, in rationals: the exact image of one iteration.
+            let mut exact = Factors {
+                u: u.clone(),
+                v: v.clone(),
+            };
+            let pq = Problem::exact(data.clone(), k).unwrap();
+            Solver::<Q>::step(&mut Mu, &pq, &mut exact).unwrap();
+            let (v_new, u_new) = (exact.v, exact.u);
 
             let p = crate::Problem::new(to_f64(data.view()), k).unwrap();
             let mut f = crate::Factors {
@@ -433,7 +430,7 @@ mod tests {
             for (got, want) in f.v.iter().zip(to_f64(v_new.view()).iter()) {
                 assert!((got - want).abs() <= tol_v * want, "V: {got} vs {want}");
             }
-            for (got, want) in f.u.iter().zip(to_f64(t(&ut_new).view()).iter()) {
+            for (got, want) in f.u.iter().zip(to_f64(u_new.view()).iter()) {
                 assert!((got - want).abs() <= tol_u * want, "U: {got} vs {want}");
             }
         }

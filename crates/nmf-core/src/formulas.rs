@@ -15,6 +15,42 @@ use num_traits::Num;
 pub trait Scalar: Clone + Num + PartialOrd + std::fmt::Debug {}
 impl<T: Clone + Num + PartialOrd + std::fmt::Debug> Scalar for T {}
 
+/// A scalar a solver runs in: `f64` (products by `ndarray`'s optimised `dot`; entries can
+/// overflow or fall below the normal range, and the solver checks for both) or exact
+/// rationals (no rounding, no range). The solvers' updates are written once, generic over
+/// this trait, so that [`crate::exact`] runs the very code the `f64` runs use.
+pub trait Field: Scalar {
+    /// The matrix product $AB$.
+    fn matmul(a: ArrayView2<Self>, b: ArrayView2<Self>) -> Array2<Self>;
+    /// Whether `self` is a finite number (always, for exact rationals).
+    fn is_finite(&self) -> bool {
+        true
+    }
+    /// Whether `self` is a non-negative number below the normal range, whose products are no
+    /// longer represented to working precision (never, for exact rationals).
+    fn is_below_normal(&self) -> bool {
+        false
+    }
+}
+
+impl Field for f64 {
+    fn matmul(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
+        a.dot(&b)
+    }
+    fn is_finite(&self) -> bool {
+        f64::is_finite(*self)
+    }
+    fn is_below_normal(&self) -> bool {
+        *self < f64::MIN_POSITIVE
+    }
+}
+
+impl Field for num_rational::BigRational {
+    fn matmul(a: ArrayView2<Self>, b: ArrayView2<Self>) -> Array2<Self> {
+        matmul(a, b)
+    }
+}
+
 fn half<T: Scalar>() -> T {
     T::one() / (T::one() + T::one())
 }

@@ -8,22 +8,24 @@
 use ndarray::{Array2, ArrayView2};
 
 use crate::error::{NmfError, Result, Which};
+use crate::formulas::Field;
 
-/// A validated NMF problem: `M` (m×n, finite, ≥ 0, not all zero) and a rank `k`.
+/// A validated NMF problem: `M` (m×n, finite, ≥ 0, not all zero) and a rank `k`, in the
+/// scalar `T` the solver runs in (`f64`, or exact rationals for [`crate::exact`]).
 #[derive(Debug, Clone)]
-pub struct Problem {
-    m: Array2<f64>,
+pub struct Problem<T = f64> {
+    m: Array2<T>,
     rank: usize,
-    m_norm_sq: f64,
+    m_norm_sq: T,
     zero_rows: Vec<usize>,
     zero_cols: Vec<usize>,
 }
 
 /// The factors `U` (m×k) and `V` (k×n), entries finite and ≥ 0.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct Factors {
-    pub u: Array2<f64>,
-    pub v: Array2<f64>,
+pub struct Factors<T = f64> {
+    pub u: Array2<T>,
+    pub v: Array2<T>,
 }
 
 /// Check that every entry of `a` is finite and ≥ 0, naming the first offender (row-major
@@ -69,6 +71,12 @@ fn check_shape(which: Which, a: ArrayView2<f64>, want: (usize, usize)) -> Result
 }
 
 impl Problem {
+    /// `‖M‖²_F`, computed once (with a power-of-two scale, so it neither over- nor
+    /// underflows unless the value itself is out of range).
+    pub fn m_norm_sq(&self) -> f64 {
+        self.m_norm_sq
+    }
+
     /// Validate `M` and `rank`.
     pub fn new(m: Array2<f64>, rank: usize) -> Result<Self> {
         check_entries(Which::M, m.view())?;
@@ -99,33 +107,6 @@ impl Problem {
         })
     }
 
-    /// The data matrix.
-    pub fn m(&self) -> ArrayView2<'_, f64> {
-        self.m.view()
-    }
-    /// `(m, n)`.
-    pub fn dim(&self) -> (usize, usize) {
-        self.m.dim()
-    }
-    /// The rank `k`.
-    pub fn rank(&self) -> usize {
-        self.rank
-    }
-    /// `‖M‖²_F`, computed once (with a power-of-two scale, so it neither over- nor
-    /// underflows unless the value itself is out of range).
-    pub fn m_norm_sq(&self) -> f64 {
-        self.m_norm_sq
-    }
-    /// The (0-based) rows of `M` that are all zero. Off the support of `M` the problem
-    /// decouples: such a row of `U` only adds $\tfrac12\|u_i V\|^2$, minimised by $u_i = 0$.
-    pub fn zero_rows(&self) -> &[usize] {
-        &self.zero_rows
-    }
-    /// The (0-based) columns of `M` that are all zero; likewise for the columns of `V`.
-    pub fn zero_cols(&self) -> &[usize] {
-        &self.zero_cols
-    }
-
     /// Validate initial factors against this problem: shapes `m×k` and `k×n`, entries finite
     /// and ≥ 0.
     pub fn check_factors(&self, f: &Factors) -> Result<()> {
@@ -136,6 +117,72 @@ impl Problem {
         check_entries(Which::U, f.u.view())?;
         check_entries(Which::V, f.v.view())?;
         Ok(())
+    }
+}
+
+impl<T: Field> Problem<T> {
+    /// The data matrix.
+    pub fn m(&self) -> ArrayView2<'_, T> {
+        self.m.view()
+    }
+    /// `(m, n)`.
+    pub fn dim(&self) -> (usize, usize) {
+        self.m.dim()
+    }
+    /// The rank `k`.
+    pub fn rank(&self) -> usize {
+        self.rank
+    }
+    /// The (0-based) rows of `M` that are all zero. Off the support of `M` the problem
+    /// decouples: such a row of `U` only adds $\tfrac12\|u_i V\|^2$, minimised by $u_i = 0$.
+    pub fn zero_rows(&self) -> &[usize] {
+        &self.zero_rows
+    }
+    /// The (0-based) columns of `M` that are all zero; likewise for the columns of `V`.
+    pub fn zero_cols(&self) -> &[usize] {
+        &self.zero_cols
+    }
+}
+
+impl<T: Field> Problem<T> {
+    /// A problem in an exact scalar (rationals have no non-finite values and no range): `M`
+    /// non-empty with entries ≥ 0, not all zero, and `1 ≤ k ≤ min(m, n)`.
+    pub fn exact(m: Array2<T>, rank: usize) -> Result<Self> {
+        let (rows, cols) = m.dim();
+        if rows == 0 || cols == 0 {
+            return Err(NmfError::Empty {
+                which: Which::M,
+                rows,
+                cols,
+            });
+        }
+        if m.iter().any(|x| *x < T::zero()) || m.iter().all(|x| x.is_zero()) {
+            return Err(NmfError::Param {
+                name: "M",
+                message: "an exact problem needs entries ≥ 0, not all zero".into(),
+            });
+        }
+        if rank == 0 || rank > rows.min(cols) {
+            return Err(NmfError::Rank {
+                rank,
+                m: rows,
+                n: cols,
+            });
+        }
+        let m_norm_sq = crate::formulas::frob_inner(m.view(), m.view());
+        let zero_rows = (0..rows)
+            .filter(|&i| m.row(i).iter().all(|x| x.is_zero()))
+            .collect();
+        let zero_cols = (0..cols)
+            .filter(|&j| m.column(j).iter().all(|x| x.is_zero()))
+            .collect();
+        Ok(Problem {
+            m,
+            rank,
+            m_norm_sq,
+            zero_rows,
+            zero_cols,
+        })
     }
 }
 

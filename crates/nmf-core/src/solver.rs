@@ -8,34 +8,34 @@ use ndarray::{Array2, ArrayView2};
 
 use crate::claims::Claim;
 use crate::error::Which;
-use crate::formulas;
+use crate::formulas::{self, Field};
 use crate::problem::{Factors, Problem};
 
 /// MU-specific products of a half-step: the denominator `D = X V` and the ratio `R = A ⊘ D`.
 #[derive(Debug, Clone)]
-pub struct MuParts {
-    pub denom: Array2<f64>,
-    pub ratio: Array2<f64>,
+pub struct MuParts<T = f64> {
+    pub denom: Array2<T>,
+    pub ratio: Array2<T>,
 }
 
 /// What one half-step formed, in **column layout** (see [`crate::formulas`]): for the V
 /// half-step `gram = UₖᵀUₖ`, `cross = UₖᵀM`, `old = Vₖ`, `new = Vₖ₊₁`; for the U half-step
 /// `gram = Vₖ₊₁Vₖ₊₁ᵀ`, `cross = (M Vₖ₊₁ᵀ)ᵀ`, `old = Uₖᵀ`, `new = Uₖ₊₁ᵀ`.
 #[derive(Debug, Clone)]
-pub struct HalfStep {
-    pub gram: Array2<f64>,
-    pub cross: Array2<f64>,
-    pub old: Array2<f64>,
-    pub new: Array2<f64>,
+pub struct HalfStep<T = f64> {
+    pub gram: Array2<T>,
+    pub cross: Array2<T>,
+    pub old: Array2<T>,
+    pub new: Array2<T>,
     /// Present for multiplicative updates; enables Lemma 2 and the K-ratio.
-    pub mu: Option<MuParts>,
+    pub mu: Option<MuParts<T>>,
 }
 
 /// Both half-steps of one iteration.
 #[derive(Debug, Clone)]
-pub struct Step {
-    pub v: HalfStep,
-    pub u: HalfStep,
+pub struct Step<T = f64> {
+    pub v: HalfStep<T>,
+    pub u: HalfStep<T>,
 }
 
 /// Why a step could not be taken.
@@ -62,13 +62,14 @@ pub enum StepError {
     Underflow { factor: Which, index: usize },
 }
 
-/// One iterative NMF method. `step` maps `(Uₖ, Vₖ)` to `(Uₖ₊₁, Vₖ₊₁)` in place. Solvers to come:
-/// ε-floored MU, KL-divergence MU, HALS.
-pub trait Solver {
+/// One iterative NMF method, in the scalar `T` (`f64` for runs; a solver written generically,
+/// as [`Mu`] is, runs unchanged in exact rationals for [`crate::exact`]). `step` maps
+/// `(Uₖ, Vₖ)` to `(Uₖ₊₁, Vₖ₊₁)` in place.
+pub trait Solver<T: Field = f64> {
     /// A short stable name, written to the trace.
     fn name(&self) -> &'static str;
     /// Perform one iteration; on error `f` is left unchanged.
-    fn step(&mut self, problem: &Problem, f: &mut Factors) -> Result<Step, StepError>;
+    fn step(&mut self, problem: &Problem<T>, f: &mut Factors<T>) -> Result<Step<T>, StepError>;
     /// The claims of this solver's convergence proof: checked on its traces, every other
     /// claim reported not applicable (never "holds"). By default the claims that hold for any
     /// method meant to decrease the objective ([`Claim::generic`]).
@@ -114,7 +115,7 @@ impl HalfError {
 }
 
 /// The first position where an entry of any of `arrays` is not finite.
-fn first_non_finite(arrays: &[&Array2<f64>]) -> Option<(usize, usize)> {
+fn first_non_finite<T: Field>(arrays: &[&Array2<T>]) -> Option<(usize, usize)> {
     arrays
         .iter()
         .filter_map(|a| {
@@ -127,21 +128,21 @@ fn first_non_finite(arrays: &[&Array2<f64>]) -> Option<(usize, usize)> {
 
 /// One MU half-step in column layout; `fixed` is the fixed factor in row layout (its rows
 /// are the columns of `U`, or the rows of `V'`), whose Gram matrix `gram` is.
-fn mu_half(
-    fixed: ArrayView2<f64>,
-    cross: Array2<f64>,
-    old: Array2<f64>,
+fn mu_half<T: Field>(
+    fixed: ArrayView2<T>,
+    cross: Array2<T>,
+    old: Array2<T>,
     off_support: &[usize],
-) -> Result<HalfStep, HalfError> {
-    let gram = gram_rows(fixed);
+) -> Result<HalfStep<T>, HalfError> {
+    let gram = T::matmul(fixed, fixed.t());
     // A Gram diagonal entry ‖row z‖² below the normal range while row z is not zero: the
     // squares underflowed, and so will every product MU forms from that row.
     if let Some(z) = (0..gram.nrows())
-        .find(|&z| gram[[z, z]] < f64::MIN_POSITIVE && fixed.row(z).iter().any(|&x| x != 0.0))
+        .find(|&z| gram[[z, z]].is_below_normal() && fixed.row(z).iter().any(|x| !x.is_zero()))
     {
         return Err(HalfError::Underflow(z));
     }
-    let denom = gram.dot(&old);
+    let denom = T::matmul(gram.view(), old.view());
     if let Some((z, i)) = first_non_finite(&[&gram, &cross, &denom]) {
         return Err(HalfError::Overflow(z, i));
     }
@@ -159,12 +160,8 @@ fn mu_half(
     })
 }
 
-fn gram_rows(a: ArrayView2<f64>) -> Array2<f64> {
-    a.dot(&a.t())
-}
-
 // ANCHOR: mu_step
-impl Solver for Mu {
+impl<T: Field> Solver<T> for Mu {
     fn name(&self) -> &'static str {
         "mu"
     }
@@ -174,11 +171,11 @@ impl Solver for Mu {
         Claim::all()
     }
 
-    fn step(&mut self, p: &Problem, f: &mut Factors) -> Result<Step, StepError> {
+    fn step(&mut self, p: &Problem<T>, f: &mut Factors<T>) -> Result<Step<T>, StepError> {
         let m = p.m();
         // V half-step: X = UᵀU, A = UᵀM.
         let ut = f.u.t();
-        let v = mu_half(ut, ut.dot(&m), f.v.clone(), p.zero_cols())
+        let v = mu_half(ut, T::matmul(ut, m), f.v.clone(), p.zero_cols())
             .map_err(|e| e.of(Which::V, |z, i| (z + 1, i + 1)))?;
         // U half-step with the new V: Y = V'V'ᵀ, (MV'ᵀ)ᵀ = V'Mᵀ, old = Uᵀ.
         let vn = v.new.view();
@@ -186,7 +183,7 @@ impl Solver for Mu {
         // contiguous rows.
         let u = mu_half(
             vn,
-            vn.dot(&m.t()),
+            T::matmul(vn, m.t()),
             ut.as_standard_layout().into_owned(),
             p.zero_rows(),
         )
