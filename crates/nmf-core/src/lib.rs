@@ -26,6 +26,7 @@ pub mod experiment;
 pub mod formulas;
 pub mod init;
 pub mod io;
+pub mod loss;
 pub mod problem;
 pub mod roundoff;
 pub mod run;
@@ -38,6 +39,7 @@ pub use claims::{all_hold, check, check_all, Claim, Dims, Status, Verdict, Worst
 pub use error::{NmfError, Result, Which};
 pub use experiment::{Experiment, Outcome};
 pub use init::{DataKind, InitKind};
+pub use loss::{Frobenius, Loss};
 pub use problem::{Factors, Problem};
 pub use run::{run, Fit, ObjectiveMode, RunParams};
 pub use solver::{HalfStep, Mu, Solver, Step, StepError};

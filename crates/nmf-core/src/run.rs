@@ -6,9 +6,10 @@ use std::ops::ControlFlow;
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use crate::diagnostics::{self, kkt_part};
+use crate::diagnostics;
 use crate::error::{NmfError, Result, Which};
 use crate::formulas;
+use crate::loss::{Frobenius, Loss};
 use crate::problem::{Factors, Problem};
 use crate::roundoff::{gamma_objective, rel_resolved, Dims};
 use crate::solver::{Solver, Step, StepError};
@@ -157,10 +158,6 @@ fn count_events(
     (zeros, subnormal)
 }
 
-fn objective_direct(p: &Problem, f: &Factors) -> f64 {
-    diagnostics::objective_direct_scaled(p.m(), f.product().view())
-}
-
 /// The zero rows and columns of `M`, recorded once as events at iteration 0.
 fn zero_data_events(p: &Problem, out: &mut Vec<Event>) {
     if let Some(&first) = p.zero_cols().first() {
@@ -185,17 +182,10 @@ fn zero_data_events(p: &Problem, out: &mut Vec<Event>) {
     }
 }
 
-/// KKT residual at `f`, with one pass over `M` (used at the start and the end only).
+/// KKT residual at `f` of [`Frobenius`], with one pass over `M` (used at the start and the
+/// end only).
 pub fn kkt_residual(p: &Problem, f: &Factors) -> f64 {
-    let m = p.m();
-    let grad_v = f.u.t().dot(&f.u).dot(&f.v) - f.u.t().dot(&m);
-    kkt_u(p, f) + kkt_part(f.v.view(), grad_v.view())
-}
-
-/// The U part of the KKT residual at `f`, with $\nabla_U f = U V V^\top - M V^\top$.
-fn kkt_u(p: &Problem, f: &Factors) -> f64 {
-    let grad_u = f.u.dot(&f.v.dot(&f.v.t())) - p.m().dot(&f.v.t());
-    kkt_part(f.u.view(), grad_u.view())
+    Frobenius.kkt_residual(p, f)
 }
 
 /// A rule that ends a run, checked after every recorded iteration (in the order of
@@ -284,6 +274,7 @@ impl StopReason {
 /// Turns each step into a [`Record`] and its events: everything the driver computes about an
 /// iteration beyond the step itself, with the state that spans iterations.
 struct Observer<'p> {
+    loss: &'p dyn Loss,
     problem: &'p Problem,
     params: &'p RunParams,
     dims: Dims,
@@ -295,9 +286,15 @@ struct Observer<'p> {
 }
 
 impl<'p> Observer<'p> {
-    fn new(problem: &'p Problem, params: &'p RunParams, start: &Factors) -> Self {
+    fn new(
+        loss: &'p dyn Loss,
+        problem: &'p Problem,
+        params: &'p RunParams,
+        start: &Factors,
+    ) -> Self {
         let (m, n) = problem.m().dim();
         Observer {
+            loss,
             problem,
             params,
             dims: Dims {
@@ -305,7 +302,7 @@ impl<'p> Observer<'p> {
                 n,
                 k: problem.rank(),
             },
-            kkt_u_carry: kkt_u(problem, start),
+            kkt_u_carry: loss.kkt_u(problem, start),
             note_undefined_seen: false,
             unresolved_seen: [false, false],
         }
@@ -321,15 +318,13 @@ impl<'p> Observer<'p> {
         step: &Step,
         events: &mut Vec<Event>,
     ) -> (Record, [bool; 2]) {
-        let (problem, params) = (self.problem, self.params);
-        let dv = diagnostics::half_step(&step.v, params.note_columns);
-        let du = diagnostics::half_step(&step.u, false);
+        let (loss, problem, params) = (self.loss, self.problem, self.params);
+        let dv = loss.half_step(&step.v, params.note_columns);
+        let du = loss.half_step(&step.u, false);
 
         // Objective at (U_k, V_k) and the note's difference f(U_k,V_k) − f(U_k,V_{k+1}).
         let v_old = step.v.old.view();
-        let m_sq = problem.m_norm_sq();
-        let (x, a) = (step.v.gram.view(), step.v.cross.view());
-        let (gram_obj, obj_scale) = diagnostics::objective_gram_scaled(m_sq, a, v_old, x);
+        let (gram_obj, obj_scale) = loss.objective_from_step(problem, &step.v);
         // ANCHOR: objective_mode
         let use_direct = match params.objective {
             ObjectiveMode::Gram => false,
@@ -338,7 +333,7 @@ impl<'p> Observer<'p> {
         };
         // ANCHOR_END: objective_mode
         let objective = if use_direct {
-            objective_direct(problem, before)
+            loss.objective_direct(problem, before)
         } else {
             gram_obj
         };
@@ -349,8 +344,7 @@ impl<'p> Observer<'p> {
             if use_direct {
                 formulas::objective_direct(problem.m(), before.u.dot(&after.v).view())
             } else {
-                let y = step.u.gram.view(); // V_{k+1} V_{k+1}ᵀ
-                formulas::objective_gram(m_sq, a, step.v.new.view(), x, y)
+                loss.objective_between(problem, step)
             }
         });
 
@@ -444,7 +438,8 @@ where
         rows: Vec::new(),
         events: Vec::new(),
     };
-    let mut observer = Observer::new(problem, params, &f);
+    let loss = solver.loss();
+    let mut observer = Observer::new(loss, problem, params, &f);
     let rules = params.stop_rules(observer.dims);
     zero_data_events(problem, &mut trace.events);
     let mut stop = StopReason::MaxIterations {
@@ -490,8 +485,8 @@ where
             break;
         }
     }
-    let final_objective = objective_direct(problem, &f);
-    let final_kkt = kkt_residual(problem, &f);
+    let final_objective = loss.objective_direct(problem, &f);
+    let final_kkt = loss.kkt_residual(problem, &f);
     Ok(Fit {
         factors: f,
         trace,

@@ -9,6 +9,7 @@ use ndarray::{Array2, ArrayView2};
 use crate::claims::Claim;
 use crate::error::Which;
 use crate::formulas::{self, Field};
+use crate::loss::{Frobenius, Loss};
 use crate::problem::{Factors, Problem};
 
 /// MU-specific products of a half-step: the denominator `D = X V` and the ratio `R = A ⊘ D`.
@@ -75,6 +76,11 @@ pub trait Solver<T: Field = f64> {
     /// method meant to decrease the objective ([`Claim::generic`]).
     fn claims(&self) -> Vec<Claim> {
         Claim::generic()
+    }
+    /// The loss this method minimises (its objective, gradients and half-step quantities are
+    /// the driver's diagnostics). By default $\tfrac12\|M - UV\|_F^2$.
+    fn loss(&self) -> &'static dyn Loss {
+        &Frobenius
     }
 }
 

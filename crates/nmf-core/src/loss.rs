@@ -1,0 +1,101 @@
+//! The loss a method minimises, as a type of its own: its objective (from the half-steps'
+//! products and by a pass over `M`), its gradients, the KKT residual, and the per-half-step
+//! quantities of the proof (Lemma 1 and what follows from it). The driver ([`crate::run()`])
+//! reaches the loss only through [`Loss`], so a second loss (KL, β-divergences) is a second
+//! implementation, not a change of the driver.
+//!
+//! [`Frobenius`], $f(U, V) = \tfrac12\|M - UV\|_F^2$, is the loss of Lee and Seung's
+//! Theorem 1 (NIPS 2001) and of every solver here; its formulas are in [`crate::formulas`]
+//! and [`crate::diagnostics`].
+
+use ndarray::{Array2, ArrayView2};
+
+use crate::diagnostics::{self, HalfDiag};
+use crate::formulas;
+use crate::problem::{Factors, Problem};
+use crate::solver::{HalfStep, Step};
+
+/// A loss $f(U, V)$ minimised over $U, V \ge 0$ by alternating half-steps.
+pub trait Loss {
+    /// A short stable name.
+    fn name(&self) -> &'static str;
+
+    /// $f(U, V)$ by its definition (one pass over `M`).
+    fn objective_direct(&self, p: &Problem, f: &Factors) -> f64;
+
+    /// $f(U_k, V_k)$ and its round-off scale $s_k$ from the products the V half-step formed
+    /// (no pass over `M`).
+    fn objective_from_step(&self, p: &Problem, v_half: &HalfStep) -> (f64, f64);
+
+    /// $f(U_k, V_{k+1})$, between the two half-steps, from the products of the whole step.
+    fn objective_between(&self, p: &Problem, step: &Step) -> f64;
+
+    /// $\nabla_V f(U, V)$.
+    fn grad_v(&self, p: &Problem, f: &Factors) -> Array2<f64>;
+
+    /// $\nabla_U f(U, V)$.
+    fn grad_u(&self, p: &Problem, f: &Factors) -> Array2<f64>;
+
+    /// The quantities of one half-step (Lemma 1's terms, θ, the KKT parts at both ends, and,
+    /// for a multiplicative step, Lemma 2 and the K-metric); `note` adds the seed note's form.
+    fn half_step(&self, h: &HalfStep, note: bool) -> HalfDiag;
+
+    /// The KKT residual $\|\min(U, \nabla_U f)\|_F + \|\min(V, \nabla_V f)\|_F$ (one pass over
+    /// `M`).
+    fn kkt_residual(&self, p: &Problem, f: &Factors) -> f64 {
+        self.kkt_u(p, f) + diagnostics::kkt_part(f.v.view(), self.grad_v(p, f).view())
+    }
+
+    /// The U part of [`Loss::kkt_residual`].
+    fn kkt_u(&self, p: &Problem, f: &Factors) -> f64 {
+        diagnostics::kkt_part(f.u.view(), self.grad_u(p, f).view())
+    }
+}
+
+/// $f(U, V) = \tfrac12\|M - UV\|_F^2$. Each half-problem is a quadratic:
+/// $g(V) = \tfrac12\|M - UV\|^2$ with Hessian $X = U^\top U$, gradient $XV - U^\top M$.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Frobenius;
+
+impl Loss for Frobenius {
+    fn name(&self) -> &'static str {
+        "frobenius"
+    }
+
+    fn objective_direct(&self, p: &Problem, f: &Factors) -> f64 {
+        diagnostics::objective_direct_scaled(p.m(), f.product().view())
+    }
+
+    fn objective_from_step(&self, p: &Problem, v_half: &HalfStep) -> (f64, f64) {
+        diagnostics::objective_gram_scaled(
+            p.m_norm_sq(),
+            v_half.cross.view(),
+            v_half.old.view(),
+            v_half.gram.view(),
+        )
+    }
+
+    fn objective_between(&self, p: &Problem, step: &Step) -> f64 {
+        // ⟨X, V'V'ᵀ⟩ with V'V'ᵀ the U half-step's Gram matrix: no product is formed anew.
+        formulas::objective_gram(
+            p.m_norm_sq(),
+            step.v.cross.view(),
+            step.v.new.view(),
+            step.v.gram.view(),
+            step.u.gram.view(),
+        )
+    }
+
+    fn grad_v(&self, p: &Problem, f: &Factors) -> Array2<f64> {
+        let m: ArrayView2<f64> = p.m();
+        f.u.t().dot(&f.u).dot(&f.v) - f.u.t().dot(&m)
+    }
+
+    fn grad_u(&self, p: &Problem, f: &Factors) -> Array2<f64> {
+        f.u.dot(&f.v.dot(&f.v.t())) - p.m().dot(&f.v.t())
+    }
+
+    fn half_step(&self, h: &HalfStep, note: bool) -> HalfDiag {
+        diagnostics::half_step(h, note)
+    }
+}
