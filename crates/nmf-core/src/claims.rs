@@ -167,14 +167,41 @@ pub enum Status {
 }
 
 impl Status {
-    /// The word every table prints.
-    pub fn word(self) -> &'static str {
+    /// How the status is written, everywhere: the only place that says it (a new status
+    /// needs one edit here; [`crate::tables`] renders every status through it).
+    pub fn words(self) -> crate::tables::StatusWords {
+        use crate::tables::StatusWords as W;
         match self {
-            Status::Holds => "holds",
-            Status::Fails => "FAILS",
-            Status::NotExercised => "not exercised",
-            Status::NotApplicable => "not applicable",
+            Status::Holds => W {
+                compact: "holds",
+                prose: "holds",
+                mark: "✔",
+                alarm: false,
+            },
+            Status::Fails => W {
+                compact: "FAILS",
+                prose: "fails",
+                mark: "✘",
+                alarm: true,
+            },
+            Status::NotExercised => W {
+                compact: "not exercised",
+                prose: "not exercised",
+                mark: "–",
+                alarm: false,
+            },
+            Status::NotApplicable => W {
+                compact: "n/a",
+                prose: "not applicable",
+                mark: "–",
+                alarm: false,
+            },
         }
+    }
+
+    /// The word a compact table prints: [`words`](Self::words)`().compact`.
+    pub fn word(self) -> &'static str {
+        self.words().compact
     }
 }
 
