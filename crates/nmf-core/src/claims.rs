@@ -138,18 +138,6 @@ pub struct Worst {
     pub usage: f64,
 }
 
-impl Worst {
-    /// [`usage`](Self::usage) for a report: fixed point while it is readable (|u| < 10³),
-    /// scientific beyond (a bound met with a wide margin gives usages like −1.7·10¹²).
-    pub fn usage_display(&self) -> String {
-        if self.usage.abs() < 1e3 {
-            format!("{:.3}", self.usage)
-        } else {
-            format!("{:.2e}", self.usage)
-        }
-    }
-}
-
 /// What a claim's check over a trace found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -1028,19 +1016,5 @@ mod tests {
         let mut c = Checker::new(d);
         t.rows.iter().for_each(|r| c.push(r));
         assert_eq!(c.finish(), check_all(&t, d));
-    }
-
-    #[test]
-    fn usage_is_fixed_point_when_readable_and_scientific_beyond() {
-        let w = |usage| Worst {
-            iter: 0,
-            value: 0.0,
-            tol: 1.0,
-            usage,
-        };
-        assert_eq!(w(0.0025).usage_display(), "0.003");
-        assert_eq!(w(-999.0).usage_display(), "-999.000");
-        assert_eq!(w(-1.702e12).usage_display(), "-1.70e12");
-        assert_eq!(w(f64::INFINITY).usage_display(), "inf");
     }
 }
