@@ -196,7 +196,8 @@ pub const CLAIM_COLUMNS: [Column; 11] = [
         "verdict",
         Align::Left,
         "holds: checked on at least one row and within its tolerance on every row checked; \
-FAILS: outside its tolerance on at least one row; not exercised: checked on no row.",
+FAILS: outside its tolerance on at least one row; not exercised: checked on no row; \
+n/a: the claim does not apply to the solver (never counts as holding).",
     ),
     col(
         "checked",
