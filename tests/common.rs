@@ -4,6 +4,7 @@
 //! insta's `rounded_redaction` would turn 3e-9 into 0), so a snapshot pins the dynamics to
 //! six digits while staying independent of last-bit differences between BLAS kernels.
 
+use nmf_core::tables::{self, Field, TextLayout};
 use nmf_core::{Outcome, Trace, Verdict};
 
 /// Significant digits kept in snapshots.
@@ -69,20 +70,36 @@ pub fn sample_rows(t: &Trace) -> String {
 /// The claims as text: verdict and counts (worst rows of round-off claims move with the last
 /// bits, so they are not pinned).
 pub fn claims_summary(claims: &[Verdict]) -> String {
-    claims
-        .iter()
-        .map(|v| {
-            format!(
-                "{:<26} {:<5} checked {:>5} skipped {:>3} unresolved {:>3} violations {}\n",
-                v.claim,
-                v.status.word(),
-                v.checked,
-                v.skipped,
-                v.unresolved,
-                v.violations
-            )
-        })
-        .collect()
+    const FIELDS: [Field; 6] = [
+        Field::left("claim", 26).after(""),
+        Field::left("verdict", 5),
+        Field::right("checked", 5).after(" checked "),
+        Field::right("skipped", 3).after(" skipped "),
+        Field::right("unresolved", 3).after(" unresolved "),
+        Field::left("violations", 0).after(" violations "),
+    ];
+    tables::claims(claims).to_text(&TextLayout {
+        fields: &FIELDS,
+        end: "",
+        header: false,
+    })
+}
+
+/// The events as text: every field as recorded, one line each.
+pub fn events_summary(events: &[nmf_core::Event]) -> String {
+    const FIELDS: [Field; 6] = [
+        Field::left("kind", 0).after("event "),
+        Field::left("iteration", 0).after(" at "),
+        Field::left("factor", 0).after(" in "),
+        Field::left("count", 0).after(" (count "),
+        Field::left("row", 0).after(", first at row "),
+        Field::left("col", 0).after(", col "),
+    ];
+    tables::events(events).to_text(&TextLayout {
+        fields: &FIELDS,
+        end: ")",
+        header: false,
+    })
 }
 
 /// Stop reason, events and a sample of rows of an outcome.
@@ -92,12 +109,7 @@ pub fn outcome_report(o: &Outcome) -> String {
         "final objective {}\n",
         sig(Some(o.fit.final_objective))
     ));
-    for e in &o.fit.trace.events {
-        s.push_str(&format!(
-            "event {:?} at {} in {} (count {}, first at row {}, col {})\n",
-            e.kind, e.iter, e.factor, e.count, e.row, e.col
-        ));
-    }
+    s.push_str(&events_summary(&o.fit.trace.events));
     s.push_str(&sample_rows(&o.fit.trace));
     s
 }

@@ -29,6 +29,7 @@ mod zeros;
 use nmf_core::exact::{self, ExactParams, ExactReport};
 use nmf_core::experiment::DEFAULT_SEED;
 use nmf_core::ndarray::Array2;
+use nmf_core::tables;
 use nmf_core::trace::Half;
 use nmf_core::{DataKind, Dims, EventKind, Experiment, Outcome, Record, Status, Trace};
 
@@ -320,61 +321,35 @@ fn count_status(o: &Outcome, s: Status) -> usize {
     o.claims.iter().filter(|v| v.status == s).count()
 }
 
+/// Every claim of a run ([`tables::claims`]), every column but the violations (a claim that
+/// fails says so in its verdict, and its worst row is listed).
 fn claims_md(o: &Outcome) -> String {
-    let mut s = String::from(
-        "| claim | statement | verdict | rows checked | skipped | unresolved | worst row | value there | tolerance there | share of tolerance used |\n\
-         |---|---|---|---:|---:|---:|---:|---:|---:|---:|\n",
-    );
-    for v in &o.claims {
-        let (iter, value, tol, usage) = match &v.worst {
-            Some(w) => (
-                w.iter.to_string(),
-                sci(w.value),
-                sci(w.tol),
-                w.usage_display(),
-            ),
-            None => ("—".into(), "—".into(), "—".into(), "—".into()),
-        };
-        let _ = writeln!(
-            s,
-            "| `{}` | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-            v.claim,
-            v.statement,
-            match v.status {
-                Status::Fails => "**FAILS**",
-                s => s.word(),
-            },
-            v.checked,
-            v.skipped,
-            v.unresolved,
-            iter,
-            value,
-            tol,
-            usage
-        );
-    }
-    s
+    tables::claims(&o.claims)
+        .select(&[
+            "claim",
+            "statement",
+            "verdict",
+            "checked",
+            "skipped",
+            "unresolved",
+            "worst_iteration",
+            "value",
+            "tolerance",
+            "usage",
+        ])
+        .to_markdown()
 }
 
-/// The first events of a run (there can be many in a long run).
+/// The first events of a run ([`tables::events`]; there can be many in a long run).
 fn events_md(o: &Outcome, limit: usize) -> String {
     let ev = &o.fit.trace.events;
     if ev.is_empty() {
-        return "No events: no entry of U or V became subnormal or exactly zero, and the note's \
-                square-root form stayed finite."
-            .into();
+        return tables::NO_EVENTS.into();
     }
-    let mut s = String::from(
-        "| iteration | event | factor | entries | first entry (row, column) |\n|---:|---|---|---:|---|\n",
-    );
-    for x in ev.iter().take(limit) {
-        let what = x.kind.describe();
-        let (count, at) = match x.location() {
-            Some((r, c)) => (x.count.to_string(), format!("({r}, {c})")),
-            None => ("—".into(), "—".into()),
-        };
-        let _ = writeln!(s, "| {} | {what} | {} | {count} | {at} |", x.iter, x.factor);
-    }
+    let mut s = tables::events(ev)
+        .head(limit)
+        .select(&["iteration", "event", "factor", "entries", "first_entry"])
+        .to_markdown();
     if ev.len() > limit {
         let _ = writeln!(
             s,

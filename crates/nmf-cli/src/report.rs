@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use nmf_core::tables::{self, Cell, Field, TextLayout};
 use nmf_core::{all_hold, EventKind, NmfError, Outcome, Record};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -31,70 +32,56 @@ pub fn claims_table(o: &Outcome, stats: &RunStats<'_>) -> String {
     s.push_str(
         "value and tolerance are relative to each claim's round-off scale (σ, λ_max or s_k + s_k+1)\n",
     );
-    s.push_str(&format!(
-        "{:<26} {:>13} {:>7} {:>7} {:>6} {:>8} {:>12} {:>12} {:>9}\n",
-        "claim", "verdict", "checked", "skipped", "unres", "worst@", "value", "tolerance", "usage"
-    ));
-    for v in &o.claims {
-        let (it, val, tol, use_) = match &v.worst {
-            Some(w) => (
-                w.iter.to_string(),
-                format!("{:.3e}", w.value),
-                format!("{:.3e}", w.tol),
-                w.usage_display(),
-            ),
-            None => ("-".into(), "-".into(), "-".into(), "-".into()),
-        };
-        s.push_str(&format!(
-            "{:<26} {:>13} {:>7} {:>7} {:>6} {:>8} {:>12} {:>12} {:>9}\n",
-            v.claim,
-            v.status.word(),
-            v.checked,
-            v.skipped,
-            v.unresolved,
-            it,
-            val,
-            tol,
-            use_
-        ));
-    }
+    s.push_str(&tables::claims(&o.claims).to_text(&TextLayout {
+        fields: &CLAIM_FIELDS,
+        end: "",
+        header: true,
+    }));
     for v in &o.claims {
         if let Some(why) = v.why_not_exercised() {
             s.push_str(&format!("{} not exercised: {why}\n", v.claim));
         }
     }
-    let t = &fit.trace;
-    let first = |k: EventKind| t.first_event(k).map(|x| x.iter);
+    let kinds = tables::event_kinds(&fit.trace.events);
+    let cell = |kind: EventKind, key: &str| {
+        let row = tables::EVENT_KINDS.iter().position(|&k| k == kind);
+        kinds.cell(row.expect("event_kinds lists every kind"), key)
+    };
+    let first = |kind: EventKind| cell(kind, "first_iteration").text_or("never");
     s.push_str(&format!(
         "events: {} zero-reached, {} underflow; first zero at iteration {}, first underflow at {}, note's form undefined from {}, unresolved from {}\n",
-        t.count_events(EventKind::ZeroReached),
-        t.count_events(EventKind::Underflow),
-        fmt_opt(first(EventKind::ZeroReached)),
-        fmt_opt(first(EventKind::Underflow)),
-        fmt_opt(first(EventKind::NoteFormUndefined)),
-        fmt_opt(first(EventKind::Unresolved)),
+        cell(EventKind::ZeroReached, "events").text(),
+        cell(EventKind::Underflow, "events").text(),
+        first(EventKind::ZeroReached),
+        first(EventKind::Underflow),
+        first(EventKind::NoteFormUndefined),
+        first(EventKind::Unresolved),
     ));
     for kind in [EventKind::ZeroDataColumns, EventKind::ZeroDataRows] {
-        if let Some(ev) = t.first_event(kind) {
+        if cell(kind, "first_iteration") != &Cell::Absent {
             s.push_str(&format!(
-                "data: {} {} (first at {} {})\n",
-                ev.count,
-                kind.describe(),
-                if kind == EventKind::ZeroDataColumns {
-                    "column"
-                } else {
-                    "row"
-                },
-                ev.col.max(ev.row)
+                "data: {} {} (first at {})\n",
+                cell(kind, "first_count").text(),
+                cell(kind, "event").text(),
+                cell(kind, "first_place").text(),
             ));
         }
     }
     s
 }
 
-fn fmt_opt(x: Option<usize>) -> String {
-    x.map_or("never".into(), |i| i.to_string())
-}
+/// The columns of the claims table and their widths.
+const CLAIM_FIELDS: [Field; 9] = [
+    Field::left("claim", 26).after(""),
+    Field::right("verdict", 13),
+    Field::right("checked", 7),
+    Field::right("skipped", 7),
+    Field::right("unresolved", 6),
+    Field::right("worst_iteration", 8),
+    Field::right("value", 12),
+    Field::right("tolerance", 12),
+    Field::right("usage", 9),
+];
 
 /// Where a run's results come from: the full command line, the nmf-lab version and the git
 /// commit it was built from, every input file with its SHA-256 and shape, and the start used.

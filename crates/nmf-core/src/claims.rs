@@ -138,18 +138,6 @@ pub struct Worst {
     pub usage: f64,
 }
 
-impl Worst {
-    /// [`usage`](Self::usage) for a report: fixed point while it is readable (|u| < 10³),
-    /// scientific beyond (a bound met with a wide margin gives usages like −1.7·10¹²).
-    pub fn usage_display(&self) -> String {
-        if self.usage.abs() < 1e3 {
-            format!("{:.3}", self.usage)
-        } else {
-            format!("{:.2e}", self.usage)
-        }
-    }
-}
-
 /// What a claim's check over a trace found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -167,14 +155,41 @@ pub enum Status {
 }
 
 impl Status {
-    /// The word every table prints.
-    pub fn word(self) -> &'static str {
+    /// How the status is written, everywhere: the only place that says it (a new status
+    /// needs one edit here; [`crate::tables`] renders every status through it).
+    pub fn words(self) -> crate::tables::StatusWords {
+        use crate::tables::StatusWords as W;
         match self {
-            Status::Holds => "holds",
-            Status::Fails => "FAILS",
-            Status::NotExercised => "not exercised",
-            Status::NotApplicable => "not applicable",
+            Status::Holds => W {
+                compact: "holds",
+                prose: "holds",
+                mark: "✔",
+                alarm: false,
+            },
+            Status::Fails => W {
+                compact: "FAILS",
+                prose: "fails",
+                mark: "✘",
+                alarm: true,
+            },
+            Status::NotExercised => W {
+                compact: "not exercised",
+                prose: "not exercised",
+                mark: "–",
+                alarm: false,
+            },
+            Status::NotApplicable => W {
+                compact: "n/a",
+                prose: "not applicable",
+                mark: "–",
+                alarm: false,
+            },
         }
+    }
+
+    /// The word a compact table prints: [`words`](Self::words)`().compact`.
+    pub fn word(self) -> &'static str {
+        self.words().compact
     }
 }
 
@@ -1001,19 +1016,5 @@ mod tests {
         let mut c = Checker::new(d);
         t.rows.iter().for_each(|r| c.push(r));
         assert_eq!(c.finish(), check_all(&t, d));
-    }
-
-    #[test]
-    fn usage_is_fixed_point_when_readable_and_scientific_beyond() {
-        let w = |usage| Worst {
-            iter: 0,
-            value: 0.0,
-            tol: 1.0,
-            usage,
-        };
-        assert_eq!(w(0.0025).usage_display(), "0.003");
-        assert_eq!(w(-999.0).usage_display(), "-999.000");
-        assert_eq!(w(-1.702e12).usage_display(), "-1.70e12");
-        assert_eq!(w(f64::INFINITY).usage_display(), "inf");
     }
 }

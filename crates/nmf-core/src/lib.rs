@@ -15,7 +15,8 @@
 //! Module map: [`problem`] (validated input), [`init`] (seeded draws), [`solver`] (the
 //! [`Solver`] trait and [`Mu`]), [`formulas`] (the proof's formulas, generic over the scalar),
 //! [`diagnostics`] and [`spectral`] (per-half-step quantities), [`run`](mod@run) (the driver),
-//! [`trace`] (records, events, stop reasons), [`claims`], [`exact`], [`io`], [`experiment`].
+//! [`trace`] (records, events, stop reasons), [`claims`], [`tables`] (the claims and events as
+//! tables, for every rendering), [`exact`], [`io`], [`experiment`].
 
 pub mod claims;
 pub mod datasets;
@@ -33,6 +34,7 @@ pub mod run;
 pub mod scaling;
 pub mod solver;
 pub mod spectral;
+pub mod tables;
 pub mod trace;
 
 pub use claims::{all_hold, check, check_all, Claim, Dims, Status, Verdict, Worst};

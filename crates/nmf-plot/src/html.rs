@@ -81,21 +81,9 @@ if (d) {{ d.textContent = 'plotly.js is not loaded on this page \
     )
 }
 
-/// Escape text for HTML element content and attribute values.
-pub(crate) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+/// Escape text for HTML element content and attribute values (one escaping for every table
+/// and figure).
+pub(crate) use nmf_core::tables::html_escape as escape;
 
 /// One self-contained HTML page: plotly.js embedded once in the head, then each figure under
 /// its title (`<h2>`), inline. Opens offline in any browser; no script is loaded from the

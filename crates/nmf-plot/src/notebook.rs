@@ -25,7 +25,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use nmf_core::{Event, Verdict};
+use nmf_core::{tables, Event, Verdict};
 use plotly::Plot;
 
 use crate::html::{escape, inline_figure, plotly_script_tags};
@@ -138,38 +138,22 @@ pub fn show_all(figures: &[(String, Plot)]) {
     }
 }
 
-/// The claims of a run as an HTML table: claim, verdict, rows checked and skipped,
-/// violations, and the worst row with the fraction of its tolerance used.
+/// The claims of a run as an HTML table ([`nmf_core::tables::claims`]): claim, statement,
+/// verdict, rows checked, skipped and violating, and the worst row with the share of its
+/// tolerance used. Each header's tooltip says what its column means.
 pub fn claims_table_html(claims: &[Verdict]) -> String {
-    let mut s = String::from(
-        "<table><thead><tr><th>claim</th><th>statement</th><th>holds</th><th>checked</th>\
-<th>skipped</th><th>violations</th><th>worst iteration</th><th>tolerance used</th></tr></thead><tbody>",
-    );
-    for v in claims {
-        let (iter, usage) = match &v.worst {
-            Some(w) => (w.iter.to_string(), w.usage_display()),
-            None => ("–".into(), "–".into()),
-        };
-        s.push_str(&format!(
-            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>\
-<td>{}</td><td>{}</td></tr>",
-            escape(&v.claim),
-            escape(&v.statement),
-            match v.status {
-                nmf_core::Status::Holds => "✔ yes",
-                nmf_core::Status::Fails => "✘ NO",
-                nmf_core::Status::NotExercised => "– not exercised",
-                nmf_core::Status::NotApplicable => "– not applicable",
-            },
-            v.checked,
-            v.skipped,
-            v.violations,
-            iter,
-            usage
-        ));
-    }
-    s.push_str("</tbody></table>");
-    s
+    tables::claims(claims)
+        .select(&[
+            "claim",
+            "statement",
+            "verdict",
+            "checked",
+            "skipped",
+            "violations",
+            "worst_iteration",
+            "usage",
+        ])
+        .to_html()
 }
 
 /// Show the claims of a run as a table (see [`claims_table_html`]).
@@ -177,30 +161,16 @@ pub fn show_claims(claims: &[Verdict]) {
     html(&claims_table_html(claims));
 }
 
-/// The events of a run as an HTML table: iteration, what happened, to how many entries of
-/// which factor, and where the first of them is (1-based row and column).
+/// The events of a run as an HTML table ([`nmf_core::tables::events`]): iteration, what
+/// happened, to how many entries of which factor, and where the first of them is (1-based row
+/// and column); a sentence instead when there is none.
 pub fn events_table_html(events: &[Event]) -> String {
     if events.is_empty() {
-        return "<p>No events: no entry reached 0 or underflowed, and the note's form stayed \
-defined.</p>"
-            .to_string();
+        return format!("<p>{}</p>", escape(tables::NO_EVENTS));
     }
-    let mut s = String::from(
-        "<table><thead><tr><th>iteration</th><th>event</th><th>entries</th><th>factor</th>\
-<th>first at (row, column)</th></tr></thead><tbody>",
-    );
-    for e in events {
-        let what = e.kind.describe();
-        let place = e
-            .location()
-            .map_or_else(|| "–".to_string(), |(r, c)| format!("({r}, {c})"));
-        s.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            e.iter, what, e.count, e.factor, place
-        ));
-    }
-    s.push_str("</tbody></table>");
-    s
+    tables::events(events)
+        .select(&["iteration", "event", "entries", "factor", "first_entry"])
+        .to_html()
 }
 
 /// Show the events of a run as a table (see [`events_table_html`]).
