@@ -41,7 +41,7 @@ pub struct HalfDiag {
     /// The same at the new point.
     pub kkt_new: f64,
     /// The note's square-root form of Lemma 2 (NaN once an entry of `V` reaches 0).
-    pub note_inner: Option<f64>,
+    pub sqrt_form_inner: Option<f64>,
     /// Whether some entry of the factor changed ($\Delta V \ne 0$ exactly; a squared norm of
     /// the step can underflow to 0 for a step that is not 0).
     pub moved: bool,
@@ -158,8 +158,8 @@ pub fn objective_direct_scaled(m: ArrayView2<f64>, uv: ArrayView2<f64>) -> f64 {
 /// The note's form of Lemma 2,
 /// $\tfrac12\sum_i\sum_{z\ne j} X_{zj}\big(\sqrt{v_z/v_j}\,(v'_j - v_j) - \sqrt{v_j/v_z}\,(v'_z - v_z)\big)^2$,
 /// kept only for comparison: it divides by entries of `V` and is NaN once one is 0.
-// ANCHOR: note_inner
-pub fn note_inner(gram: ArrayView2<f64>, old: ArrayView2<f64>, new: ArrayView2<f64>) -> f64 {
+// ANCHOR: sqrt_form_inner
+pub fn sqrt_form_inner(gram: ArrayView2<f64>, old: ArrayView2<f64>, new: ArrayView2<f64>) -> f64 {
     let (k, n) = old.dim();
     let mut s = 0.0;
     for i in 0..n {
@@ -177,7 +177,7 @@ pub fn note_inner(gram: ArrayView2<f64>, old: ArrayView2<f64>, new: ArrayView2<f
     }
     0.5 * s
 }
-// ANCHOR_END: note_inner
+// ANCHOR_END: sqrt_form_inner
 
 fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
@@ -396,7 +396,7 @@ pub fn half_step(h: &HalfStep, note: bool) -> HalfDiag {
         sc,
     );
     let ea_ed = e_a + e_d;
-    // ½⟨XΔ, Δ⟩, as formulas::quadratic_term forms it, in the data's units.
+    // ½⟨XΔ, Δ⟩, as formulas::step forms it, in the data's units.
     let step = scaling::ldexp(0.5 * sums.x_delta_delta, 2 * e_d);
     let decrease = scaling::ldexp(sums.decrease, ea_ed);
     let inner = scaling::ldexp(sums.inner, ea_ed);
@@ -453,8 +453,8 @@ pub fn half_step(h: &HalfStep, note: bool) -> HalfDiag {
                 + h.gram.iter().filter(|&&x| is_subnormal(x)).count(),
         }
     });
-    let note_inner = if note {
-        finite(note_inner(h.gram.view(), h.old.view(), h.new.view()))
+    let sqrt_form_inner = if note {
+        finite(sqrt_form_inner(h.gram.view(), h.old.view(), h.new.view()))
     } else {
         None
     };
@@ -472,7 +472,7 @@ pub fn half_step(h: &HalfStep, note: bool) -> HalfDiag {
         scale,
         kkt_old: scaling::ldexp(sums.kkt_old_sq.sqrt(), e_k),
         kkt_new: scaling::ldexp(sums.kkt_new_sq.sqrt(), e_k),
-        note_inner,
+        sqrt_form_inner,
         moved: sums.moved,
         rel,
     }
@@ -540,7 +540,7 @@ mod tests {
                     let b = |x: f64| x.to_bits();
                     assert_eq!(
                         b(0.5 * s.x_delta_delta),
-                        b(formulas::quadratic_term(xd_hat.view(), delta_hat.view()))
+                        b(formulas::step(xd_hat.view(), delta_hat.view()))
                     );
                     assert_eq!(
                         b(s.inner),

@@ -180,7 +180,7 @@ impl HalfCheck<'_> {
 /// `w` to `w_new`), all from full products.
 struct Definitional {
     decrease: Q,
-    quad: Q,
+    step: Q,
     inner: Q,
 }
 
@@ -202,7 +202,7 @@ fn definitional(
     let minus_delta = delta.mapv(|x| -x);
     Definitional {
         decrease: obj(w) - obj(w_new),
-        quad: half * formulas::frob_inner(f_delta.view(), f_delta.view()),
+        step: half * formulas::frob_inner(f_delta.view(), f_delta.view()),
         inner: formulas::frob_inner(grad.view(), minus_delta.view()),
     }
 }
@@ -221,7 +221,7 @@ fn check_half(c: &mut HalfCheck<'_>, h: &HalfStep<Q>, data: &Array2<Q>, fixed: &
     let def = definitional(data, fixed, w, w_new);
 
     // ANCHOR: exact_identities
-    let quad = formulas::quadratic_term(x_delta.view(), delta.view());
+    let step = formulas::step(x_delta.view(), delta.view());
     let inner = formulas::inner_direct(a.view(), x_new.view(), delta.view());
     let closed = formulas::inner_closed(x.view(), w.view(), ratio.view());
     let decrease = formulas::decrease_stable(a.view(), denom.view(), x_delta.view(), delta.view());
@@ -230,14 +230,14 @@ fn check_half(c: &mut HalfCheck<'_>, h: &HalfStep<Q>, data: &Array2<Q>, fixed: &
     c.eq(
         "lemma1: g(old) − g(new) = ½‖FΔ‖² + ⟨∇g(new), old − new⟩ (definitions)",
         &def.decrease,
-        &(def.quad.clone() + def.inner.clone()),
+        &(def.step.clone() + def.inner.clone()),
     );
     c.eq(
         "lemma2: ⟨∇g(new), old − new⟩ = ratio closed form",
         &def.inner,
         &closed,
     );
-    c.eq("quadratic_term = ½‖FΔ‖²", &quad, &def.quad);
+    c.eq("step = ½‖FΔ‖²", &step, &def.step);
     c.eq("inner_direct = ⟨∇g(new), old − new⟩", &inner, &def.inner);
     c.eq(
         "decrease_stable = g(old) − g(new)",
@@ -255,7 +255,7 @@ fn check_half(c: &mut HalfCheck<'_>, h: &HalfStep<Q>, data: &Array2<Q>, fixed: &
     c.eq(
         "k_identity: g(old) − g(new) = ‖Δ‖²_K − ½‖FΔ‖²",
         &def.decrease,
-        &(kn.clone() - def.quad.clone()),
+        &(kn.clone() - def.step.clone()),
     );
     // The decrease bound that needs no full rank: K ⪰ Diag(X) entrywise.
     let x_diag_min = (0..x.nrows())

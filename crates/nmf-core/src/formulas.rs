@@ -138,13 +138,14 @@ pub fn mu_update<T: Scalar>(
 }
 // ANCHOR_END: mu_update
 
-/// The quadratic term of Lemma 1, $\tfrac12\|U\Delta V\|_F^2 = \tfrac12\langle X\Delta V,
-/// \Delta V\rangle$, from `XΔ` and `Δ` (no pass over `M`).
-// ANCHOR: quadratic_term
-pub fn quadratic_term<T: Scalar>(x_delta: ArrayView2<T>, delta: ArrayView2<T>) -> T {
+/// The **step** term of Lemma 1 (the quadratic term of the half-problem's expansion),
+/// $\tfrac12\|U\Delta V\|_F^2 = \tfrac12\langle X\Delta V, \Delta V\rangle$, from `XΔ` and `Δ`
+/// (no pass over `M`): the trace's `step_v`/`step_u`, [`crate::trace::HalfRecord::step`].
+// ANCHOR: step
+pub fn step<T: Scalar>(x_delta: ArrayView2<T>, delta: ArrayView2<T>) -> T {
     half::<T>() * frob_inner(x_delta, delta)
 }
-// ANCHOR_END: quadratic_term
+// ANCHOR_END: step
 
 /// The inner product of Lemma 1 computed **directly** from its definition,
 /// $$\langle \nabla g(V'), V - V'\rangle = \langle A - X V', \Delta V\rangle,\qquad

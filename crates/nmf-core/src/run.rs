@@ -365,7 +365,7 @@ impl<'p> Observer<'p> {
             count_events(k, Half::V, step.v.old.view(), step.v.new.view(), events);
         let (zeros_u, subnormal_u) =
             count_events(k, Half::U, step.u.old.view(), step.u.new.view(), events);
-        if params.note_columns && dv.note_inner.is_none() && !self.note_undefined_seen {
+        if params.note_columns && dv.sqrt_form_inner.is_none() && !self.note_undefined_seen {
             self.note_undefined_seen = true;
             events.push(Event {
                 iter: k,
@@ -399,7 +399,7 @@ impl<'p> Observer<'p> {
             v: half_record(&dv, dv.kkt_old, zeros_v, subnormal_v),
             u: half_record(&du, self.kkt_u_carry, zeros_u, subnormal_u),
             note: NoteForms {
-                sqrt_inner_v: dv.note_inner,
+                sqrt_inner_v: dv.sqrt_form_inner,
                 difference_decrease_v: after_v.map(|after| objective - after),
                 vtv_eig_min: note_vtv_min,
                 vtv_eig_max: note_vtv_max,
