@@ -206,6 +206,10 @@ pub struct Verdict {
     pub unresolved: usize,
     pub violations: usize,
     pub worst: Option<Worst>,
+    /// The first iteration where the claim failed (absent when it did not): where to look
+    /// first when a new update rule breaks a claim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_violation: Option<usize>,
 }
 
 impl Verdict {
@@ -264,6 +268,7 @@ fn verdict_of(
 ) -> Verdict {
     let (mut checked, mut skipped, mut unresolved, mut violations) = (0, 0, 0, 0);
     let mut worst: Option<Worst> = None;
+    let mut first_violation = None;
     for (iter, check) in items {
         let (value, tol) = match check {
             RowCheck::Check(v, t) => (v, t),
@@ -287,6 +292,7 @@ fn verdict_of(
         let usage = if usage.is_nan() { f64::INFINITY } else { usage };
         if usage > 1.0 {
             violations += 1;
+            first_violation.get_or_insert(iter);
         }
         if worst.as_ref().is_none_or(|w| usage > w.usage) {
             worst = Some(Worst {
@@ -313,6 +319,7 @@ fn verdict_of(
         unresolved,
         violations,
         worst,
+        first_violation,
     }
 }
 
@@ -820,6 +827,7 @@ impl Verdict {
         self.skipped += later.skipped;
         self.unresolved += later.unresolved;
         self.violations += later.violations;
+        self.first_violation = self.first_violation.or(later.first_violation);
         if let Some(w) = later.worst {
             if self.worst.as_ref().is_none_or(|mine| w.usage > mine.usage) {
                 self.worst = Some(w);

@@ -267,6 +267,12 @@ impl StopReason {
                 row,
                 col,
             },
+            StepError::Negative { factor, row, col } => StopReason::Negative {
+                iter,
+                factor,
+                row,
+                col,
+            },
         }
     }
 }

@@ -61,6 +61,13 @@ pub enum StepError {
     /// `index` is not zero (its squared norm underflowed), so MU's products there are no longer
     /// represented to working precision.
     Underflow { factor: Which, index: usize },
+    /// The update of `factor` left the feasible set: a negative entry at (1-based) `row`, `col`
+    /// of that factor (an update rule that does not keep the factors ≥ 0).
+    Negative {
+        factor: Which,
+        row: usize,
+        col: usize,
+    },
 }
 
 /// One iterative NMF method, in the scalar `T` (`f64` for runs; a solver written generically,
@@ -97,6 +104,7 @@ enum HalfError {
     ZeroDenominator(usize, usize),
     Overflow(usize, usize),
     Underflow(usize),
+    Negative(usize, usize),
 }
 
 impl HalfError {
@@ -111,6 +119,10 @@ impl HalfError {
             HalfError::Overflow(z, i) => {
                 let (row, col) = to_factor(z, i);
                 StepError::Overflow { factor, row, col }
+            }
+            HalfError::Negative(z, i) => {
+                let (row, col) = to_factor(z, i);
+                StepError::Negative { factor, row, col }
             }
             HalfError::Underflow(z) => StepError::Underflow {
                 factor,
@@ -201,3 +213,110 @@ impl<T: Field> Solver<T> for Mu {
     }
 }
 // ANCHOR_END: mu_step
+
+/// An update rule for one half-step, written the way a researcher writes it: from the fixed
+/// factor's Gram matrix `gram` ($X = U^\top U$, k×k), the cross product `cross`
+/// ($A = U^\top M$, k×N) and the current factor `old` ($V$, k×N), the new factor $V'$. The same
+/// rule updates $U$ on the transposed problem (`gram` $= V'V'^\top$, `cross` $= V'M^\top$, `old`
+/// $= U^\top$). Wrapped in [`Rule`] it is a [`Solver`]: the driver records every quantity and
+/// checks the rule's claims (by default [`Claim::generic`]) on every iteration.
+///
+/// ```
+/// use nmf_core::ndarray::{Array2, ArrayView2, Zip};
+/// use nmf_core::solver::{Rule, UpdateRule};
+///
+/// /// MU with the ratio raised to a power `p` (`p = 1` is Lee–Seung MU).
+/// struct PowerMu(f64);
+/// impl UpdateRule for PowerMu {
+///     fn name(&self) -> &'static str { "mu-power" }
+///     fn update(&self, x: ArrayView2<f64>, a: ArrayView2<f64>, v: ArrayView2<f64>) -> Array2<f64> {
+///         let d = x.dot(&v);
+///         Zip::from(v).and(a).and(&d).map_collect(|v, a, d| v * (a / d).powf(self.0))
+///     }
+/// }
+///
+/// let e = nmf_core::Experiment::note(0, 100);
+/// let (data, init) = e.instance();
+/// let out = e.run_solver(&mut Rule(PowerMu(1.0)), data, init, |_| std::ops::ControlFlow::Continue(())).unwrap();
+/// assert_eq!(nmf_core::all_hold(&out.claims), Some(true));
+/// ```
+pub trait UpdateRule {
+    /// A short stable name, written to the trace.
+    fn name(&self) -> &'static str;
+    /// The new factor from `gram`, `cross` and `old` (column layout; see the trait's doc).
+    fn update(
+        &self,
+        gram: ArrayView2<f64>,
+        cross: ArrayView2<f64>,
+        old: ArrayView2<f64>,
+    ) -> Array2<f64>;
+    /// The claims the rule's proof makes (checked on every iteration; the others are not
+    /// applicable). By default the generic ones.
+    fn claims(&self) -> Vec<Claim> {
+        Claim::generic()
+    }
+}
+
+/// An [`UpdateRule`] applied to V, then to U with the new V: a [`Solver`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Rule<R>(pub R);
+
+/// One half-step of `rule` in column layout, with the checks every solver's step makes: the
+/// new factor has the old one's shape, finite entries (else an overflow) and no negative
+/// entry.
+fn rule_half<R: UpdateRule>(
+    rule: &R,
+    fixed: ArrayView2<f64>,
+    cross: Array2<f64>,
+    old: Array2<f64>,
+) -> Result<HalfStep, HalfError> {
+    let gram = fixed.dot(&fixed.t());
+    let new = rule.update(gram.view(), cross.view(), old.view());
+    assert_eq!(
+        new.dim(),
+        old.dim(),
+        "update rule `{}` returned a factor of the wrong shape",
+        rule.name()
+    );
+    if let Some((z, i)) = first_non_finite(&[&new]) {
+        return Err(HalfError::Overflow(z, i));
+    }
+    if let Some(((z, i), _)) = new.indexed_iter().find(|(_, x)| **x < 0.0) {
+        return Err(HalfError::Negative(z, i));
+    }
+    Ok(HalfStep {
+        gram,
+        cross,
+        old,
+        new,
+        mu: None,
+    })
+}
+
+impl<R: UpdateRule> Solver for Rule<R> {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+
+    fn claims(&self) -> Vec<Claim> {
+        self.0.claims()
+    }
+
+    fn step(&mut self, p: &Problem, f: &mut Factors) -> Result<Step, StepError> {
+        let m = p.m();
+        let ut = f.u.t();
+        let v = rule_half(&self.0, ut, ut.dot(&m), f.v.clone())
+            .map_err(|e| e.of(Which::V, |z, i| (z + 1, i + 1)))?;
+        let vn = v.new.view();
+        let u = rule_half(
+            &self.0,
+            vn,
+            vn.dot(&m.t()),
+            ut.as_standard_layout().into_owned(),
+        )
+        .map_err(|e| e.of(Which::U, |z, i| (i + 1, z + 1)))?;
+        f.v.assign(&v.new);
+        f.u.assign(&u.new.t());
+        Ok(Step { v, u })
+    }
+}

@@ -703,6 +703,7 @@ mod tests {
             skipped: 3,
             unresolved: 1,
             violations: usize::from(status == Status::Fails),
+            first_violation: (status == Status::Fails).then_some(42),
             worst,
         }
     }

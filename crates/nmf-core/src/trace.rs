@@ -440,6 +440,14 @@ pub enum StopReason {
         factor: Which,
         index: usize,
     },
+    /// The update of `factor` produced a negative entry at (1-based) row, col (an update rule
+    /// that leaves the feasible set); the row was not recorded.
+    Negative {
+        iter: usize,
+        factor: Which,
+        row: usize,
+        col: usize,
+    },
     /// A diagnostic came out non-finite (overflow); the row was not recorded.
     NonFinite { iter: usize, quantity: String },
     /// The caller's callback asked to stop after iteration `iter`.
@@ -454,6 +462,7 @@ impl StopReason {
             StopReason::ZeroDenominator { .. }
                 | StopReason::Overflow { .. }
                 | StopReason::Underflow { .. }
+                | StopReason::Negative { .. }
                 | StopReason::NonFinite { .. }
         )
     }
@@ -478,6 +487,10 @@ impl std::fmt::Display for StopReason {
             StopReason::Underflow { iter, factor, index } => write!(
                 f,
                 "the update of {factor} underflowed at iteration {iter}: the Gram matrix it divides by has diagonal entry ({index}, {index}) below the normal range for a non-zero factor; the data's scale is below the double range of MU's products"
+            ),
+            StopReason::Negative { iter, factor, row, col } => write!(
+                f,
+                "the update of {factor} made the entry at row {row}, column {col} negative at iteration {iter}: the rule leaves the feasible set U, V ≥ 0"
             ),
             StopReason::NonFinite { iter, quantity } => {
                 write!(f, "{quantity} is not finite at iteration {iter} (overflow)")
