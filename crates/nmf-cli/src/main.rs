@@ -11,8 +11,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nmf_core::exact::{self, ExactParams};
 use nmf_core::io::matrix_to_csv;
 use nmf_core::{
-    DataKind, Experiment, Factors, InitKind, NmfError, ObjectiveMode, Outcome, Problem, RunParams,
-    Status,
+    DataKind, Experiment, Factors, InitKind, MuEps, NmfError, ObjectiveMode, Outcome, Problem,
+    RunParams, SolverSpec, Status,
 };
 
 mod output;
@@ -74,6 +74,14 @@ struct Cli {
     command: Command,
 }
 
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum SolverArg {
+    /// Lee–Seung multiplicative updates.
+    Mu,
+    /// ε-MU (Gillis & Glineur 2012): MU with every entry floored at --eps, so none locks at 0.
+    MuEps,
+}
+
 #[derive(ValueEnum, Debug, Clone, Copy)]
 enum ObjectiveArg {
     /// Gram trick while the fit is far from exact, direct evaluation below 1e-6 of its scale.
@@ -115,6 +123,12 @@ impl From<ObjectiveArg> for ObjectiveMode {
 /// Options shared by `reproduce` and `run`.
 #[derive(clap::Args, Debug)]
 struct RunOpts {
+    /// The solver; its claims are checked, the others reported not applicable.
+    #[arg(long, value_enum, default_value_t = SolverArg::Mu)]
+    solver: SolverArg,
+    /// The floor ε of --solver mu-eps (default 1e-16, Gillis and Glineur's).
+    #[arg(long)]
+    eps: Option<f64>,
     /// Number of MU iterations (each: V half-step, then U half-step with the new V).
     #[arg(long, default_value_t = 10_000)]
     iters: usize,
@@ -158,6 +172,27 @@ enum OutputArg {
 }
 
 impl RunOpts {
+    /// The solver and its parameters; `--eps` only goes with `--solver mu-eps`.
+    fn solver(&self) -> Result<SolverSpec, clap::Error> {
+        let spec = match (self.solver, self.eps) {
+            (SolverArg::Mu, None) => SolverSpec::Mu,
+            (SolverArg::Mu, Some(_)) => {
+                return Err(<Cli as clap::CommandFactory>::command().error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    "--eps applies to --solver mu-eps only",
+                ))
+            }
+            (SolverArg::MuEps, eps) => SolverSpec::MuEps {
+                eps: eps.unwrap_or(MuEps::DEFAULT_EPS),
+            },
+        };
+        spec.check().map_err(|e| {
+            <Cli as clap::CommandFactory>::command()
+                .error(clap::error::ErrorKind::ValueValidation, e.to_string())
+        })?;
+        Ok(spec)
+    }
+
     fn params(&self) -> RunParams {
         RunParams {
             max_iter: self.iters,
@@ -166,6 +201,14 @@ impl RunOpts {
             note_columns: !self.no_note_columns,
             // The CLI streams the rows to disk and checks the claims online.
             keep_rows: false,
+        }
+    }
+
+    /// The solver's name, as the trace records it.
+    fn solver_name(&self) -> &'static str {
+        match self.solver {
+            SolverArg::Mu => "mu",
+            SolverArg::MuEps => "mu-eps",
         }
     }
 
@@ -238,8 +281,20 @@ enum Command {
 
 type AnyError = Box<dyn std::error::Error>;
 
+impl Cli {
+    /// Checks across options that clap cannot express (usage errors, exit code 64).
+    fn validate(&self) -> Result<(), clap::Error> {
+        match &self.command {
+            Command::Reproduce { opts, .. } | Command::Run { opts, .. } => {
+                opts.solver().map(|_| ())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse().and_then(|cli| cli.validate().map(|()| cli)) {
         Ok(cli) => cli,
         Err(e) => {
             // --help and --version print and succeed; anything else is a usage error.
@@ -276,13 +331,15 @@ fn dispatch(cli: Cli) -> Result<ExitCode, AnyError> {
             let mut e = Experiment::note(opts.seed, opts.iters);
             e.params = opts.params();
             e.init = opts.init.into();
+            e.solver = opts.solver()?;
             e.params.check()?;
             if planted {
                 e.data = DataKind::Planted;
             }
             let dir = OutDir::prepare(&out, &[])?;
             let sig = install_signals()?;
-            let mut stream = Streamer::new(&dir, "mu", opts.writes(OutputArg::Trace))?;
+            let mut stream =
+                Streamer::new(&dir, opts.solver_name(), opts.writes(OutputArg::Trace))?;
             let outcome = with_progress(opts.iters, opts.quiet, &sig, |cb| {
                 e.run_with(|r| {
                     stream.push(r);
@@ -334,6 +391,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode, AnyError> {
                 seed: opts.seed,
                 data: DataKind::Random,
                 init: opts.init.into(),
+                solver: opts.solver()?,
                 params,
             };
             let init = match (init_u.clone(), init_v.clone()) {
@@ -349,7 +407,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode, AnyError> {
                 _ => experiment.start_for(&m),
             };
             let sig = install_signals()?;
-            let mut stream = Streamer::new(&dir, "mu", opts.writes(OutputArg::Trace))?;
+            let mut stream =
+                Streamer::new(&dir, opts.solver_name(), opts.writes(OutputArg::Trace))?;
             let outcome = with_progress(opts.iters, opts.quiet, &sig, |cb| {
                 experiment.run_on(m, init, |r| {
                     stream.push(r);

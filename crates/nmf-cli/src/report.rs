@@ -22,8 +22,16 @@ pub fn claims_table(o: &Outcome, stats: &RunStats<'_>) -> String {
     let fit = &o.fit;
     let e = &o.experiment;
     let mut s = format!(
-        "MU on M {}×{} ({}), rank {}, seed {}, {:?} init: {} ({} rows)\n",
-        e.m, e.n, stats.data, e.k, e.seed, e.init, fit.stop, stats.rows
+        "{} on M {}×{} ({}), rank {}, seed {}, {:?} init: {} ({} rows)\n",
+        e.solver.title(),
+        e.m,
+        e.n,
+        stats.data,
+        e.k,
+        e.seed,
+        e.init,
+        fit.stop,
+        stats.rows
     );
     s.push_str(&format!(
         "final objective {:.6e}, final KKT residual {:.3e}\n",

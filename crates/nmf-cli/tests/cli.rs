@@ -755,3 +755,61 @@ fn a_full_disk_fails_cleanly_and_keeps_the_previous_output() {
         "nothing but the previous output and the lock: {names:?}"
     );
 }
+
+#[test]
+fn every_solver_runs_on_digits_and_on_the_notes_instance_and_is_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    for solver in ["mu", "mu-eps"] {
+        for (name, args) in [
+            (
+                "digits",
+                vec!["run", "--data", "digits", "--rank", "10", "--iters", "300"],
+            ),
+            ("note", vec!["reproduce", "--iters", "2000"]),
+        ] {
+            let out = dir.path().join(format!("{solver}-{name}"));
+            let mut a = args.clone();
+            a.extend([
+                "--solver",
+                solver,
+                "--quiet",
+                "--out",
+                out.to_str().unwrap(),
+            ]);
+            let o = nmf_lab(&a);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(0), "{solver} on {name}: {err}");
+            let s = summary_of(&out);
+            assert_eq!(s["experiment"]["solver"]["name"], solver);
+            if solver == "mu-eps" {
+                assert_eq!(s["experiment"]["solver"]["eps"], 1e-16);
+            }
+            assert_eq!(s["all_claims_hold"], true, "{solver} on {name}");
+            let trace: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(out.join("trace.json")).unwrap())
+                    .unwrap();
+            assert_eq!(trace["solver"], solver);
+        }
+    }
+}
+
+#[test]
+fn solver_options_that_do_not_fit_are_usage_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("o");
+    for args in [
+        vec!["--solver", "mu", "--eps", "1e-9"],
+        vec!["--solver", "mu-eps", "--eps", "0"],
+        vec!["--solver", "mu-eps", "--eps=-1e-3"],
+        vec!["--solver", "mu-eps", "--eps", "inf"],
+        vec!["--solver", "hals-typo"],
+    ] {
+        let mut a = vec!["reproduce", "--out", out.to_str().unwrap()];
+        a.extend(&args);
+        let o = nmf_lab(&a);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(64), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(!out.exists(), "nothing written on a usage error");
+    }
+}

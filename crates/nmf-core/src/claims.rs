@@ -567,6 +567,47 @@ pub fn k_identity(rows: &[Record], d: Dims, half: Half) -> Verdict {
 }
 // ANCHOR_END: k_identity
 
+/// decrease ≥ ½‖Δ‖²_K, relative to σ: the majoriser's bound, for a step that minimises
+/// $G(V') = g(V) + \langle\nabla g(V), V' - V\rangle + \tfrac12\|V' - V\|_K^2$ over a convex set
+/// that contains $V$ (MU: no constraint; ε-MU: $V' \ge \varepsilon$). The tolerance is
+/// [`diag_decrease`]'s with ½‖Δ‖²_K for the bound (its sum of positive terms errs by at most
+/// γ times itself).
+// ANCHOR: k_half_decrease
+pub fn k_half_decrease(rows: &[Record], d: Dims, half: Half) -> Verdict {
+    verdict(
+        &format!("k_half_decrease_{}", half.tag()),
+        &format!("g(old) − g(new) ≥ ½‖Δ‖²_K ({})", half.tag()),
+        rows,
+        |r| {
+            let Some(h) = half.rel(r, d) else {
+                return RowCheck::Skip;
+            };
+            let Some(kn) = h.k_norm else {
+                return RowCheck::Skip;
+            };
+            let bound = 0.5 * kn;
+            let value = bound - h.decrease;
+            let tol =
+                h.gamma + 2.0 * UNIT_ROUNDOFF + 2.0 * h.underflow + h.iterate + h.gamma * bound;
+            RowCheck::resolved_if(h.resolved(), value, tol)
+        },
+    )
+}
+// ANCHOR_END: k_half_decrease
+
+/// Every entry of the new factor is ≥ `eps`: `eps − min_new` against 0, exactly (flooring is a
+/// comparison, no rounding). ε is in the data's units, as the solver's parameter is.
+// ANCHOR: floor
+pub fn floor(rows: &[Record], half: Half, eps: f64) -> Verdict {
+    verdict(
+        &format!("floor_{}", half.tag()),
+        &format!("every entry of the new {} is ≥ ε = {eps:e}", half.factor()),
+        rows,
+        |r| RowCheck::Check(eps - r.half(half).min_new, 0.0),
+    )
+}
+// ANCHOR_END: floor
+
 /// decrease ≥ ½·min_z X_zz·‖Δ‖², relative to σ.
 // ANCHOR: diag_decrease
 pub fn diag_decrease(rows: &[Record], d: Dims, half: Half) -> Verdict {
@@ -639,8 +680,8 @@ impl Half {
 }
 
 /// A claim of a convergence proof, by what it states (the verdicts come in the order of
-/// [`Claim::all`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// [`Claim::all`], then a solver's parametrised claims such as [`Claim::Floor`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Claim {
     /// [`objective_non_increasing`].
     ObjectiveNonIncreasing,
@@ -661,6 +702,11 @@ pub enum Claim {
     KIdentity(Half),
     /// [`diag_decrease`] (multiplicative updates).
     DiagDecrease(Half),
+    /// [`k_half_decrease`]: the decrease of a step that minimises MU's majoriser over a
+    /// convex set containing the old point (MU, ε-MU).
+    KHalfDecrease(Half),
+    /// [`floor`]: every entry of the new factor is at least the given ε (ε-MU).
+    Floor(Half, f64),
 }
 
 impl Claim {
@@ -681,6 +727,7 @@ impl Claim {
                 Claim::DiagDecrease(h),
             ]);
         }
+        out.extend(Half::BOTH.map(Claim::KHalfDecrease));
         out
     }
 
@@ -709,6 +756,8 @@ impl Claim {
             Claim::KRatioBounds(h) => k_ratio_bounds(rows, d, h),
             Claim::KIdentity(h) => k_identity(rows, d, h),
             Claim::DiagDecrease(h) => diag_decrease(rows, d, h),
+            Claim::KHalfDecrease(h) => k_half_decrease(rows, d, h),
+            Claim::Floor(h, eps) => floor(rows, h, eps),
         }
     }
 
@@ -732,18 +781,23 @@ pub fn check(trace: &Trace, d: Dims, applicable: &[Claim]) -> Vec<Verdict> {
     claims_of(&trace.rows, &trace.rows, d, applicable)
 }
 
-/// The objective claim over the windows of `windows`, every other claim over `rows`.
+/// The objective claim over the windows of `windows`, every other claim over `rows`: the
+/// catalogue [`Claim::all`] in order (checked when applicable, else not applicable), then the
+/// applicable claims outside it (parametrised by the solver, e.g. [`Claim::Floor`]).
 fn claims_of(windows: &[Record], rows: &[Record], d: Dims, applicable: &[Claim]) -> Vec<Verdict> {
-    Claim::all()
-        .into_iter()
-        .map(|c| {
-            if applicable.contains(&c) {
-                c.check(windows, rows, d)
-            } else {
-                c.not_applicable(d)
-            }
-        })
-        .collect()
+    let all = Claim::all();
+    let catalogue = all.iter().map(|&c| {
+        if applicable.contains(&c) {
+            c.check(windows, rows, d)
+        } else {
+            c.not_applicable(d)
+        }
+    });
+    let own = applicable
+        .iter()
+        .filter(|c| !all.contains(c))
+        .map(|c| c.check(windows, rows, d));
+    catalogue.chain(own).collect()
 }
 
 /// The claims of [`check_all`], checked **online** as records come, keeping at most a batch

@@ -414,7 +414,7 @@ pub fn half_step(h: &HalfStep, note: bool) -> HalfDiag {
     // The sum comes out in units of 2^{e_X + 2c_V}.
     let (s_x, e_x) = scaling::normalizer(scaling::max_exponent(h.gram.view()));
     let c_v = centre_exponent(h.old.view());
-    let closed_hat = h.mu.as_ref().map(|mu| {
+    let closed_hat = h.mu.as_ref().filter(|mu| mu.exact_image).map(|mu| {
         let gram_hat = h.gram.mapv(|x| x * s_x);
         let to_hat = Pow2::new(-c_v);
         let old_hat = h.old.mapv(|x| to_hat.scale(x));

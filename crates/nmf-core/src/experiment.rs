@@ -11,7 +11,7 @@ use crate::error::{NmfError, Result};
 use crate::init::{note_instance, scale_to_data, DataKind, InitKind};
 use crate::problem::{Factors, Problem};
 use crate::run::{run, Fit, RunParams};
-use crate::solver::{Mu, Solver};
+use crate::solver::{Solver, SolverSpec};
 use crate::trace::Record;
 
 /// The embedded default seed. Chosen, and documented as chosen, because its 10 000-iteration
@@ -35,6 +35,9 @@ pub struct Experiment {
     /// Where the initial factors come from (the note's draws, or those scaled to the data).
     #[serde(default)]
     pub init: InitKind,
+    /// The solver and its parameters (MU by default).
+    #[serde(default)]
+    pub solver: SolverSpec,
     pub params: RunParams,
 }
 
@@ -47,6 +50,7 @@ impl Default for Experiment {
             seed: DEFAULT_SEED,
             data: DataKind::Random,
             init: InitKind::Note,
+            solver: SolverSpec::Mu,
             params: RunParams::default(),
         }
     }
@@ -116,16 +120,18 @@ impl Experiment {
         self.run_on(data, init, on_record)
     }
 
-    /// Run MU with this experiment's rank and parameters on given data and initial factors
-    /// (a user's files, or a modified instance), check every claim, and bundle the outcome.
-    /// `data` must be `m × n` as the experiment says, since the claims' tolerances use it.
+    /// Run this experiment's solver with its rank and parameters on given data and initial
+    /// factors (a user's files, or a modified instance), check the solver's claims, and bundle
+    /// the outcome. `data` must be `m × n` as the experiment says, since the claims'
+    /// tolerances use it.
     pub fn run_on(
         &self,
         data: Array2<f64>,
         init: Factors,
         on_record: impl FnMut(&Record) -> ControlFlow<()>,
     ) -> Result<Outcome> {
-        self.run_solver(&mut Mu, data, init, on_record)
+        self.solver.check()?;
+        self.run_solver(self.solver.build().as_mut(), data, init, on_record)
     }
 
     /// Run `solver` as [`Experiment::run_on`] runs MU, and check the claims it declares

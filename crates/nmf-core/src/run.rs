@@ -115,12 +115,14 @@ fn count_events(
     old: ArrayView2<f64>,
     new: ArrayView2<f64>,
     out: &mut Vec<Event>,
-) -> (usize, usize) {
+) -> (usize, usize, f64) {
     let mut zeros = 0;
     let mut subnormal = 0;
+    let mut min = f64::INFINITY;
     let mut became_zero: (usize, Option<(usize, usize)>) = (0, None);
     let mut became_sub: (usize, Option<(usize, usize)>) = (0, None);
     for ((i, j), &x) in new.indexed_iter() {
+        min = min.min(x);
         let o = old[[i, j]];
         let pos = match half {
             Half::V => (i + 1, j + 1),
@@ -155,7 +157,7 @@ fn count_events(
             });
         }
     }
-    (zeros, subnormal)
+    (zeros, subnormal, min)
 }
 
 /// The zero rows and columns of `M`, recorded once as events at iteration 0.
@@ -367,9 +369,9 @@ impl<'p> Observer<'p> {
         };
         // ANCHOR_END: note_vtv
 
-        let (zeros_v, subnormal_v) =
+        let (zeros_v, subnormal_v, min_v) =
             count_events(k, Half::V, step.v.old.view(), step.v.new.view(), events);
-        let (zeros_u, subnormal_u) =
+        let (zeros_u, subnormal_u, min_u) =
             count_events(k, Half::U, step.u.old.view(), step.u.new.view(), events);
         if params.note_columns && dv.sqrt_form_inner.is_none() && !self.note_undefined_seen {
             self.note_undefined_seen = true;
@@ -402,8 +404,8 @@ impl<'p> Observer<'p> {
             objective_scale: obj_scale,
             objective_direct: use_direct,
             kkt: dv.kkt_old + self.kkt_u_carry,
-            v: half_record(&dv, dv.kkt_old, zeros_v, subnormal_v),
-            u: half_record(&du, self.kkt_u_carry, zeros_u, subnormal_u),
+            v: half_record(&dv, dv.kkt_old, zeros_v, subnormal_v, min_v),
+            u: half_record(&du, self.kkt_u_carry, zeros_u, subnormal_u, min_u),
             note: NoteForms {
                 sqrt_inner_v: dv.sqrt_form_inner,
                 difference_decrease_v: after_v.map(|after| objective - after),
@@ -503,8 +505,14 @@ where
 }
 
 /// A half-step's record from its diagnostics, its part `kkt` of the KKT residual at the old
-/// point, and the zero and subnormal counts of the new factor.
-fn half_record(d: &diagnostics::HalfDiag, kkt: f64, zeros: usize, subnormal: usize) -> HalfRecord {
+/// point, and the zero and subnormal counts and the smallest entry of the new factor.
+fn half_record(
+    d: &diagnostics::HalfDiag,
+    kkt: f64,
+    zeros: usize,
+    subnormal: usize,
+    min_new: f64,
+) -> HalfRecord {
     let r = d.rel;
     HalfRecord {
         step: d.step,
@@ -518,6 +526,7 @@ fn half_record(d: &diagnostics::HalfDiag, kkt: f64, zeros: usize, subnormal: usi
         kkt,
         zeros,
         subnormal,
+        min_new,
         rel: RelFields {
             step: r.map(|r| r.step),
             inner: r.map(|r| r.inner),

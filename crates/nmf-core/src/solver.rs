@@ -11,12 +11,17 @@ use crate::error::Which;
 use crate::formulas::{self, Field};
 use crate::loss::{Frobenius, Loss};
 use crate::problem::{Factors, Problem};
+use crate::trace::Half;
 
 /// MU-specific products of a half-step: the denominator `D = X V` and the ratio `R = A ⊘ D`.
 #[derive(Debug, Clone)]
 pub struct MuParts<T = f64> {
     pub denom: Array2<T>,
     pub ratio: Array2<T>,
+    /// Whether the new factor is exactly MU's image $V \circ R$ (plain MU). False when the
+    /// update changes it afterwards (ε-MU's floor): Lemma 2's ratio form, which rests on
+    /// $V' = V \circ R$ with $R = A \oslash D$, is then not evaluated.
+    pub exact_image: bool,
 }
 
 /// What one half-step formed, in **column layout** (see [`crate::formulas`]): for the V
@@ -174,7 +179,11 @@ fn mu_half<T: Field>(
         cross,
         old,
         new,
-        mu: Some(MuParts { denom, ratio }),
+        mu: Some(MuParts {
+            denom,
+            ratio,
+            exact_image: true,
+        }),
     })
 }
 
@@ -213,6 +222,137 @@ impl<T: Field> Solver<T> for Mu {
     }
 }
 // ANCHOR_END: mu_step
+
+/// Which solver a run uses, with its parameters: what the CLI's `--solver` chooses and
+/// `summary.json` records (`{"name": "mu-eps", "eps": 1e-16}`).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize, Default)]
+#[serde(tag = "name", rename_all = "kebab-case")]
+pub enum SolverSpec {
+    /// [`Mu`].
+    #[default]
+    Mu,
+    /// [`MuEps`].
+    MuEps { eps: f64 },
+}
+
+impl SolverSpec {
+    /// The names, as the CLI spells them.
+    pub const NAMES: [&'static str; 2] = ["mu", "mu-eps"];
+
+    /// Check the parameters: ε finite and > 0.
+    pub fn check(&self) -> crate::Result<()> {
+        match *self {
+            SolverSpec::Mu => Ok(()),
+            SolverSpec::MuEps { eps } if eps.is_finite() && eps > 0.0 => Ok(()),
+            SolverSpec::MuEps { eps } => Err(crate::NmfError::Param {
+                name: "eps",
+                message: format!("must be finite and > 0, got {eps}"),
+            }),
+        }
+    }
+
+    /// Its name with its parameters, for titles: `MU`, `ε-MU (ε = 1e-16)`.
+    pub fn title(&self) -> String {
+        match *self {
+            SolverSpec::Mu => "MU".into(),
+            SolverSpec::MuEps { eps } => format!("ε-MU (ε = {eps:e})"),
+        }
+    }
+
+    /// The solver.
+    pub fn build(&self) -> Box<dyn Solver> {
+        match *self {
+            SolverSpec::Mu => Box::new(Mu),
+            SolverSpec::MuEps { eps } => Box::new(MuEps { eps }),
+        }
+    }
+}
+
+/// ε-MU (Gillis & Glineur, *Neural Computation* 24(4), 2012): MU with every entry floored at
+/// $\varepsilon > 0$,
+/// $$V_{k+1} = \max\Big(\varepsilon,\; V_k \circ \frac{U_k^\top M}{U_k^\top U_k V_k}\Big),$$
+/// then U likewise with the new V. Iterates stay ≥ ε, so no entry locks at 0, and every limit
+/// point is a KKT point of $\min_{U, V \ge \varepsilon} f$ (Zhao & Tan, *IEEE TSP* 66(18),
+/// 2018). The MU step is the minimiser of the separable majoriser
+/// $G(V') = g(V) + \langle\nabla g(V), V' - V\rangle + \tfrac12\|V' - V\|_K^2$,
+/// $K = \mathrm{Diag}((XV)\oslash V) \succeq X$; flooring at ε is its minimiser over
+/// $V' \ge \varepsilon$ (separable), and since $V \ge \varepsilon$ is feasible,
+/// $g(V) - g(V') \ge G(V) - G(V') \ge \tfrac12\|V' - V\|_K^2$ (strong convexity in the K-norm):
+/// [`Claim::KHalfDecrease`]. Lee and Seung's K-identity and the K-ratio's upper bound 1 do not
+/// carry over. The start must be ≥ ε (the claim's bound needs a feasible old point).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MuEps {
+    pub eps: f64,
+}
+
+impl MuEps {
+    /// Gillis and Glineur's choice, ε = 10⁻¹⁶.
+    pub const DEFAULT_EPS: f64 = 1e-16;
+}
+
+impl Default for MuEps {
+    fn default() -> Self {
+        MuEps {
+            eps: Self::DEFAULT_EPS,
+        }
+    }
+}
+
+/// MU's half-step, then every entry floored at `eps` (exact: a comparison).
+fn floored(h: Result<HalfStep, HalfError>, eps: f64) -> Result<HalfStep, HalfError> {
+    let mut h = h?;
+    h.new.mapv_inplace(|x| x.max(eps));
+    if let Some(mu) = &mut h.mu {
+        mu.exact_image = false;
+    }
+    Ok(h)
+}
+
+impl Solver for MuEps {
+    fn name(&self) -> &'static str {
+        "mu-eps"
+    }
+
+    /// The generic claims; sufficient decrease, the diagonal bound and the K-half bound (all
+    /// from $g(V) - g(V') \ge \tfrac12\|\Delta\|_K^2$ with $K \succeq X \succeq$ nothing less than
+    /// $\min_z X_{zz}$ on the diagonal); and the floor.
+    fn claims(&self) -> Vec<Claim> {
+        let mut c = Claim::generic();
+        for h in Half::BOTH {
+            c.extend([
+                Claim::SufficientDecrease(h),
+                Claim::DiagDecrease(h),
+                Claim::KHalfDecrease(h),
+                Claim::Floor(h, self.eps),
+            ]);
+        }
+        c
+    }
+
+    fn step(&mut self, p: &Problem, f: &mut Factors) -> Result<Step, StepError> {
+        let m = p.m();
+        let ut = f.u.t();
+        let v = floored(
+            mu_half(ut, ut.dot(&m), f.v.clone(), p.zero_cols()),
+            self.eps,
+        )
+        .map_err(|e| e.of(Which::V, |z, i| (z + 1, i + 1)))?;
+        let vn = v.new.view();
+        let u = floored(
+            mu_half(
+                vn,
+                vn.dot(&m.t()),
+                ut.as_standard_layout().into_owned(),
+                p.zero_rows(),
+            ),
+            self.eps,
+        )
+        .map_err(|e| e.of(Which::U, |z, i| (i + 1, z + 1)))?;
+        f.v.assign(&v.new);
+        f.u.assign(&u.new.t());
+        Ok(Step { v, u })
+    }
+}
 
 /// An update rule for one half-step, written the way a researcher writes it: from the fixed
 /// factor's Gram matrix `gram` ($X = U^\top U$, k×k), the cross product `cross`

@@ -68,6 +68,8 @@ pub struct HalfRecord {
     /// Exact zeros and subnormal entries of the new factor.
     pub zeros: usize,
     pub subnormal: usize,
+    /// The smallest entry of the new factor.
+    pub min_new: f64,
     /// The sums divided by `scale` (σ), judged by the claims.
     pub rel: RelFields,
     /// The fields of multiplicative solvers (empty for others).
@@ -297,6 +299,9 @@ record_columns! {
     "rel_iterate_u" => u.rel.iterate,
     "rel_iterate_underflow_u" => u.rel.iterate_underflow,
     "subnormal_inputs_u" => u.rel.subnormal_inputs,
+    // ---- added with the solver family ----
+    "min_new_v" => v.min_new,
+    "min_new_u" => u.min_new,
 }
 
 impl Record {
