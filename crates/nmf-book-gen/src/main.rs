@@ -69,6 +69,14 @@ const LOCKED_ENTRY: (usize, usize) = (0, 0);
 fn exact_params() -> ExactParams {
     ExactParams::default()
 }
+
+/// The same check of ε-MU's step, with a floor (¼) its rational iterates do reach.
+fn exact_eps_params() -> ExactParams {
+    ExactParams {
+        eps: Some(0.25),
+        ..exact_params()
+    }
+}
 // ANCHOR_END: exact_params
 
 /// A pinned run shown in the book.
@@ -757,6 +765,16 @@ fn generate(args: &Args) -> Result<(), String> {
     facts.add("exact-seed", params.seed);
     facts.add("exact-steps", params.steps);
     facts.add("exact-max-dim", params.max_dim);
+    let rep_eps =
+        exact::verify(exact_eps_params()).map_err(|e| format!("exact check of ε-MU: {e}"))?;
+    facts.add("exact-eps-half-steps", rep_eps.half_steps);
+    facts.add("exact-eps-identities", rep_eps.identities);
+    facts.add("exact-eps-mismatches", rep_eps.mismatches.len());
+    facts.add("exact-eps-floored", rep_eps.floored);
+    facts.add(
+        "exact-eps",
+        exact_eps_params().eps.expect("ε-MU's check has an ε"),
+    );
 
     let js = nmf_plot::plotly_js();
     facts.add("plotly-js-version", plotly_version(js));
@@ -764,7 +782,7 @@ fn generate(args: &Args) -> Result<(), String> {
     facts.add("book-gen-version", env!("CARGO_PKG_VERSION"));
     write(&args.out.join("facts.md"), &facts.0)?;
 
-    if !all_hold || !rep.ok() || sw.any_fails {
+    if !all_hold || !rep.ok() || !rep_eps.ok() || sw.any_fails {
         // The book is still written (it shows the failing rows), but the build must not pass.
         return Err(
             "a claim failed or was not exercised on a pinned run, a claim failed at a scale of the sweep, or an exact identity did not hold; see the generated tables".into(),

@@ -174,23 +174,7 @@ enum OutputArg {
 impl RunOpts {
     /// The solver and its parameters; `--eps` only goes with `--solver mu-eps`.
     fn solver(&self) -> Result<SolverSpec, clap::Error> {
-        let spec = match (self.solver, self.eps) {
-            (SolverArg::Mu, None) => SolverSpec::Mu,
-            (SolverArg::Mu, Some(_)) => {
-                return Err(<Cli as clap::CommandFactory>::command().error(
-                    clap::error::ErrorKind::ArgumentConflict,
-                    "--eps applies to --solver mu-eps only",
-                ))
-            }
-            (SolverArg::MuEps, eps) => SolverSpec::MuEps {
-                eps: eps.unwrap_or(MuEps::DEFAULT_EPS),
-            },
-        };
-        spec.check().map_err(|e| {
-            <Cli as clap::CommandFactory>::command()
-                .error(clap::error::ErrorKind::ValueValidation, e.to_string())
-        })?;
-        Ok(spec)
+        solver_spec(self.solver, self.eps)
     }
 
     fn params(&self) -> RunParams {
@@ -276,10 +260,39 @@ enum Command {
         /// Largest m and n drawn (at least 2).
         #[arg(long, default_value_t = ExactParams::default().max_dim)]
         max_dim: usize,
+        /// The solver whose step is checked: mu, or mu-eps (its claims, with the floor --eps).
+        #[arg(long, value_enum, default_value_t = SolverArg::Mu)]
+        solver: SolverArg,
+        /// The floor ε of --solver mu-eps (default 1e-16, which MU's rational iterates never
+        /// reach; a floor like 0.25 exercises it).
+        #[arg(long)]
+        eps: Option<f64>,
     },
 }
 
 type AnyError = Box<dyn std::error::Error>;
+
+/// The solver and its parameters from `--solver` and `--eps` (usage errors: `--eps` without
+/// `--solver mu-eps`, or an ε that is not finite and > 0).
+fn solver_spec(solver: SolverArg, eps: Option<f64>) -> Result<SolverSpec, clap::Error> {
+    let spec = match (solver, eps) {
+        (SolverArg::Mu, None) => SolverSpec::Mu,
+        (SolverArg::Mu, Some(_)) => {
+            return Err(<Cli as clap::CommandFactory>::command().error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "--eps applies to --solver mu-eps only",
+            ))
+        }
+        (SolverArg::MuEps, eps) => SolverSpec::MuEps {
+            eps: eps.unwrap_or(MuEps::DEFAULT_EPS),
+        },
+    };
+    spec.check().map_err(|e| {
+        <Cli as clap::CommandFactory>::command()
+            .error(clap::error::ErrorKind::ValueValidation, e.to_string())
+    })?;
+    Ok(spec)
+}
 
 impl Cli {
     /// Checks across options that clap cannot express (usage errors, exit code 64).
@@ -288,7 +301,7 @@ impl Cli {
             Command::Reproduce { opts, .. } | Command::Run { opts, .. } => {
                 opts.solver().map(|_| ())
             }
-            _ => Ok(()),
+            Command::VerifyExact { solver, eps, .. } => solver_spec(*solver, *eps).map(|_| ()),
         }
     }
 }
@@ -422,12 +435,19 @@ fn dispatch(cli: Cli) -> Result<ExitCode, AnyError> {
             seed,
             steps,
             max_dim,
+            solver,
+            eps,
         } => {
+            let eps = match solver_spec(solver, eps)? {
+                SolverSpec::Mu => None,
+                SolverSpec::MuEps { eps } => Some(eps),
+            };
             let p = ExactParams {
                 trials,
                 seed,
                 steps,
                 max_dim,
+                eps,
             };
             let rep = exact::verify(p)?;
             say(&format!(
@@ -441,6 +461,12 @@ fn dispatch(cli: Cli) -> Result<ExitCode, AnyError> {
                 say(&format!(
                     "{} instances stopped early: a zero denominator made MU undefined\n",
                     rep.undefined_steps
+                ))?;
+            }
+            if let Some(eps) = eps {
+                say(&format!(
+                    "ε-MU with ε = {eps:e}: the floor lifted {} entries\n",
+                    rep.floored
                 ))?;
             }
             for mm in rep.mismatches.iter().take(10) {

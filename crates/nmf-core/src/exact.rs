@@ -9,7 +9,7 @@
 //! formulas on the instances checked; it says nothing about floating-point error (see
 //! [`crate::claims`]) nor about instances not drawn.
 
-use ndarray::{Array2, ArrayView2};
+use ndarray::{Array2, ArrayView2, Zip};
 use ndarray_rand::rand::Rng;
 use num_bigint::BigInt;
 use num_rational::BigRational;
@@ -20,13 +20,13 @@ use crate::error::{NmfError, Result};
 use crate::formulas::{self, matmul};
 use crate::init::{rng, ChaCha8Rng};
 use crate::problem::{Factors, Problem};
-use crate::solver::{HalfStep, Mu, Solver};
+use crate::solver::{HalfStep, Mu, MuEps, Solver};
 
 /// Exact rationals.
 pub type Q = BigRational;
 
 /// Settings of the exact check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ExactParams {
     pub trials: usize,
     pub seed: u64,
@@ -35,6 +35,9 @@ pub struct ExactParams {
     pub steps: usize,
     /// Largest m and n drawn (≥ 2).
     pub max_dim: usize,
+    /// `None`: plain MU; `Some(ε)`: ε-MU with this floor (converted to a rational exactly).
+    /// Floors well above the entries' size (ε = ¼ against entries of order 1) exercise it.
+    pub eps: Option<f64>,
 }
 
 impl Default for ExactParams {
@@ -44,6 +47,7 @@ impl Default for ExactParams {
             seed: 0,
             steps: 2,
             max_dim: 4,
+            eps: None,
         }
     }
 }
@@ -71,6 +75,11 @@ impl ExactParams {
                 "max_dim",
                 format!("must be at least 2, got {}", self.max_dim),
             );
+        }
+        if let Some(eps) = self.eps {
+            if !(eps.is_finite() && eps > 0.0) {
+                return param("eps", format!("must be finite and > 0, got {eps}"));
+            }
         }
         if self.max_dim > MAX_EXACT_DIM {
             return param(
@@ -104,6 +113,8 @@ pub struct ExactReport {
     pub identities: usize,
     /// Instances stopped early because MU was undefined (a zero denominator).
     pub undefined_steps: usize,
+    /// Entries ε-MU's floor lifted (MU's image below ε), over all half-steps checked.
+    pub floored: usize,
     pub mismatches: Vec<Mismatch>,
 }
 
@@ -207,10 +218,17 @@ fn definitional(
     }
 }
 
-/// All checks on one exact MU half-step `h` of `min_W ½‖D − F W‖²` in column layout, as the
-/// solver took it ([`Mu`]'s own code, in rationals): `h.gram` = FᵀF, `h.cross` = FᵀD, `h.old`
-/// = W, `h.new` = W'.
-fn check_half(c: &mut HalfCheck<'_>, h: &HalfStep<Q>, data: &Array2<Q>, fixed: &Array2<Q>) {
+/// All checks on one exact half-step `h` of `min_W ½‖D − F W‖²` in column layout, as the
+/// solver took it (its own code, in rationals): `h.gram` = FᵀF, `h.cross` = FᵀD, `h.old` = W,
+/// `h.new` = W'. Plain MU (`W' = W ∘ R` exactly) gets its nine checks; ε-MU (floored at
+/// `eps`) the eight of its own proof.
+fn check_half(
+    c: &mut HalfCheck<'_>,
+    h: &HalfStep<Q>,
+    data: &Array2<Q>,
+    fixed: &Array2<Q>,
+    eps: Option<&Q>,
+) {
     let (x, a, w, w_new) = (&h.gram, &h.cross, &h.old, &h.new);
     let mu = h.mu.as_ref().expect("MU reports its denominator and ratio");
     let (denom, ratio) = (&mu.denom, &mu.ratio);
@@ -223,19 +241,14 @@ fn check_half(c: &mut HalfCheck<'_>, h: &HalfStep<Q>, data: &Array2<Q>, fixed: &
     // ANCHOR: exact_identities
     let step = formulas::step(x_delta.view(), delta.view());
     let inner = formulas::inner_direct(a.view(), x_new.view(), delta.view());
-    let closed = formulas::inner_closed(x.view(), w.view(), ratio.view());
     let decrease = formulas::decrease_stable(a.view(), denom.view(), x_delta.view(), delta.view());
     let kn = formulas::k_norm_sq(denom.view(), w.view(), delta.view());
+    let half = Q::one() / q(2, 1);
 
     c.eq(
         "lemma1: g(old) − g(new) = ½‖FΔ‖² + ⟨∇g(new), old − new⟩ (definitions)",
         &def.decrease,
         &(def.step.clone() + def.inner.clone()),
-    );
-    c.eq(
-        "lemma2: ⟨∇g(new), old − new⟩ = ratio closed form",
-        &def.inner,
-        &closed,
     );
     c.eq("step = ½‖FΔ‖²", &step, &def.step);
     c.eq("inner_direct = ⟨∇g(new), old − new⟩", &inner, &def.inner);
@@ -244,19 +257,6 @@ fn check_half(c: &mut HalfCheck<'_>, h: &HalfStep<Q>, data: &Array2<Q>, fixed: &
         &decrease,
         &def.decrease,
     );
-    c.holds("closed form ≥ 0", closed >= Q::zero());
-    // K-ratio in [½, 1]: ½‖Δ‖²_K ≤ decrease ≤ ‖Δ‖²_K.
-    let half = Q::one() / q(2, 1);
-    c.holds(
-        "½‖Δ‖²_K ≤ g(old) − g(new) ≤ ‖Δ‖²_K",
-        half.clone() * kn.clone() <= def.decrease && def.decrease <= kn,
-    );
-    // The K-identity itself, of which the K-ratio bounds are consequences.
-    c.eq(
-        "k_identity: g(old) − g(new) = ‖Δ‖²_K − ½‖FΔ‖²",
-        &def.decrease,
-        &(kn.clone() - def.step.clone()),
-    );
     // The decrease bound that needs no full rank: K ⪰ Diag(X) entrywise.
     let x_diag_min = (0..x.nrows())
         .map(|z| x[[z, z]].clone())
@@ -264,8 +264,48 @@ fn check_half(c: &mut HalfCheck<'_>, h: &HalfStep<Q>, data: &Array2<Q>, fixed: &
         .expect("k ≥ 1");
     c.holds(
         "g(old) − g(new) ≥ ½·min_z X_zz·‖Δ‖²",
-        def.decrease >= half * x_diag_min * formulas::frob_inner(delta.view(), delta.view()),
+        def.decrease
+            >= half.clone() * x_diag_min * formulas::frob_inner(delta.view(), delta.view()),
     );
+    if mu.exact_image {
+        let closed = formulas::inner_closed(x.view(), w.view(), ratio.view());
+        c.eq(
+            "lemma2: ⟨∇g(new), old − new⟩ = ratio closed form",
+            &def.inner,
+            &closed,
+        );
+        c.holds("closed form ≥ 0", closed >= Q::zero());
+        // K-ratio in [½, 1]: ½‖Δ‖²_K ≤ decrease ≤ ‖Δ‖²_K.
+        c.holds(
+            "½‖Δ‖²_K ≤ g(old) − g(new) ≤ ‖Δ‖²_K",
+            half.clone() * kn.clone() <= def.decrease && def.decrease <= kn,
+        );
+        // The K-identity itself, of which the K-ratio bounds are consequences.
+        c.eq(
+            "k_identity: g(old) − g(new) = ‖Δ‖²_K − ½‖FΔ‖²",
+            &def.decrease,
+            &(kn.clone() - def.step.clone()),
+        );
+    } else {
+        // ε-MU: the majoriser's bound, sufficient decrease, and the floor.
+        c.holds(
+            "k_half_decrease: g(old) − g(new) ≥ ½‖Δ‖²_K",
+            def.decrease >= half * kn,
+        );
+        c.holds(
+            "sufficient_decrease: g(old) − g(new) ≥ ½‖FΔ‖²",
+            def.decrease >= def.step,
+        );
+        let eps = eps.expect("a floored step has its ε");
+        c.holds(
+            "floor: every entry of the new factor ≥ ε",
+            w_new.iter().all(|x| x >= eps),
+        );
+        // How many entries the floor lifted (MU's image below ε): the floor was exercised.
+        c.report.floored += Zip::from(w).and(ratio).and(w_new).fold(0, |n, wo, r, wn| {
+            n + usize::from(wn == eps && wo.clone() * r.clone() < *eps)
+        });
+    }
     // ANCHOR_END: exact_identities
 }
 
@@ -281,6 +321,9 @@ pub fn round_dyadic(a: &Array2<Q>) -> Array2<Q> {
 pub fn verify(params: ExactParams) -> Result<ExactReport> {
     params.check()?;
     let mut report = ExactReport::default();
+    let eps = params
+        .eps
+        .map(|e| Q::from_float(e).expect("ε is finite (checked)"));
     let mut r = rng(params.seed);
     let max_dim = params.max_dim;
     for trial in 0..params.trials {
@@ -300,7 +343,11 @@ pub fn verify(params: ExactParams) -> Result<ExactReport> {
                 u: u.clone(),
                 v: v.clone(),
             };
-            let Ok(step) = Solver::<Q>::step(&mut Mu, &problem, &mut f) else {
+            let taken = match &eps {
+                None => Solver::<Q>::step(&mut Mu, &problem, &mut f),
+                Some(eps) => MuEps { eps: eps.clone() }.step(&problem, &mut f),
+            };
+            let Ok(step) = taken else {
                 report.undefined_steps += 1;
                 break;
             };
@@ -316,7 +363,7 @@ pub fn verify(params: ExactParams) -> Result<ExactReport> {
                     half,
                     report: &mut report,
                 };
-                check_half(&mut c, h, d, &fixed);
+                check_half(&mut c, h, d, &fixed, eps.as_ref());
             }
             // Exact iterates grow fast (thousands of digits after two exact steps), so the next
             // step starts from the iterate rounded to the dyadic grid 2⁻⁶. This loses nothing:
@@ -340,6 +387,7 @@ mod tests {
             seed: 7,
             steps: 2,
             max_dim: 4,
+            eps: None,
         })
         .unwrap();
         assert!(rep.ok(), "{:?}", rep.mismatches.first());
@@ -353,6 +401,67 @@ mod tests {
     }
 
     #[test]
+    fn eps_mu_claims_hold_exactly_with_the_floor_exercised() {
+        // ε = ¼ against entries drawn as multiples of 1/64 up to about 10: MU's image falls
+        // below the floor somewhere on most instances, so the floor is exercised, not vacuous.
+        let rep = verify(ExactParams {
+            trials: 60,
+            seed: 7,
+            steps: 2,
+            max_dim: 4,
+            eps: Some(0.25),
+        })
+        .unwrap();
+        assert!(rep.ok(), "{:?}", rep.mismatches.first());
+        assert!(rep.floored > 0, "the floor was never active");
+        assert!(rep.half_steps > 200);
+        // Eight per half-step: four equalities (Lemma 1 and three formulas against their
+        // definitions) and four inequalities (the diagonal bound, the K-half bound, sufficient
+        // decrease, the floor).
+        assert_eq!(rep.identities, 8 * rep.half_steps);
+    }
+
+    #[test]
+    fn an_entry_below_the_floor_is_an_exact_mismatch() {
+        let mut r = rng(5);
+        let data = random_rational(&mut r, 3, 3, 1);
+        let f0 = Factors {
+            u: random_rational(&mut r, 3, 2, 1),
+            v: random_rational(&mut r, 2, 3, 1),
+        };
+        let p = Problem::exact(data.clone(), 2).unwrap();
+        let eps = q(1, 4);
+        let mut f = f0.clone();
+        let mut step = MuEps { eps: eps.clone() }.step(&p, &mut f).unwrap();
+        let mut report = ExactReport::default();
+        let mut c = HalfCheck {
+            trial: 0,
+            iter: 0,
+            half: 'V',
+            report: &mut report,
+        };
+        check_half(&mut c, &step.v, &data, &f0.u, Some(&eps));
+        assert!(report.ok(), "{:?}", report.mismatches);
+        // One entry an eighth below the floor: the floor check sees it, exactly.
+        step.v.new[[0, 0]] = eps.clone() - q(1, 32);
+        let mut c = HalfCheck {
+            trial: 0,
+            iter: 0,
+            half: 'V',
+            report: &mut report,
+        };
+        check_half(&mut c, &step.v, &data, &f0.u, Some(&eps));
+        assert!(
+            report
+                .mismatches
+                .iter()
+                .any(|m| m.identity.starts_with("floor")),
+            "{:?}",
+            report.mismatches
+        );
+    }
+
+    #[test]
     fn settings_that_check_nothing_or_would_not_finish_are_refused() {
         let ok = ExactParams::default();
         ok.check().unwrap();
@@ -360,6 +469,20 @@ mod tests {
             (ExactParams { trials: 0, ..ok }, "trials"),
             (ExactParams { steps: 0, ..ok }, "steps"),
             (ExactParams { max_dim: 1, ..ok }, "max_dim"),
+            (
+                ExactParams {
+                    eps: Some(0.0),
+                    ..ok
+                },
+                "eps",
+            ),
+            (
+                ExactParams {
+                    eps: Some(f64::NAN),
+                    ..ok
+                },
+                "eps",
+            ),
             (
                 ExactParams {
                     max_dim: 100_000,

@@ -31,6 +31,8 @@ pub trait Field: Scalar {
     fn is_below_normal(&self) -> bool {
         false
     }
+    /// The nearest `f64` (for reports and parameters shown with a claim).
+    fn to_f64(&self) -> f64;
 }
 
 impl Field for f64 {
@@ -43,11 +45,17 @@ impl Field for f64 {
     fn is_below_normal(&self) -> bool {
         *self < f64::MIN_POSITIVE
     }
+    fn to_f64(&self) -> f64 {
+        *self
+    }
 }
 
 impl Field for num_rational::BigRational {
     fn matmul(a: ArrayView2<Self>, b: ArrayView2<Self>) -> Array2<Self> {
         matmul(a, b)
+    }
+    fn to_f64(&self) -> f64 {
+        num_traits::ToPrimitive::to_f64(self).unwrap_or(f64::NAN)
     }
 }
 

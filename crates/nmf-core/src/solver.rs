@@ -281,8 +281,8 @@ impl SolverSpec {
 /// [`Claim::KHalfDecrease`]. Lee and Seung's K-identity and the K-ratio's upper bound 1 do not
 /// carry over. The start must be ≥ ε (the claim's bound needs a feasible old point).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MuEps {
-    pub eps: f64,
+pub struct MuEps<T = f64> {
+    pub eps: T,
 }
 
 impl MuEps {
@@ -299,16 +299,17 @@ impl Default for MuEps {
 }
 
 /// MU's half-step, then every entry floored at `eps` (exact: a comparison).
-fn floored(h: Result<HalfStep, HalfError>, eps: f64) -> Result<HalfStep, HalfError> {
+fn floored<T: Field>(h: Result<HalfStep<T>, HalfError>, eps: &T) -> Result<HalfStep<T>, HalfError> {
     let mut h = h?;
-    h.new.mapv_inplace(|x| x.max(eps));
+    h.new
+        .mapv_inplace(|x| if x < *eps { eps.clone() } else { x });
     if let Some(mu) = &mut h.mu {
         mu.exact_image = false;
     }
     Ok(h)
 }
 
-impl Solver for MuEps {
+impl<T: Field> Solver<T> for MuEps<T> {
     fn name(&self) -> &'static str {
         "mu-eps"
     }
@@ -323,29 +324,29 @@ impl Solver for MuEps {
                 Claim::SufficientDecrease(h),
                 Claim::DiagDecrease(h),
                 Claim::KHalfDecrease(h),
-                Claim::Floor(h, self.eps),
+                Claim::Floor(h, self.eps.to_f64()),
             ]);
         }
         c
     }
 
-    fn step(&mut self, p: &Problem, f: &mut Factors) -> Result<Step, StepError> {
+    fn step(&mut self, p: &Problem<T>, f: &mut Factors<T>) -> Result<Step<T>, StepError> {
         let m = p.m();
         let ut = f.u.t();
         let v = floored(
-            mu_half(ut, ut.dot(&m), f.v.clone(), p.zero_cols()),
-            self.eps,
+            mu_half(ut, T::matmul(ut, m), f.v.clone(), p.zero_cols()),
+            &self.eps,
         )
         .map_err(|e| e.of(Which::V, |z, i| (z + 1, i + 1)))?;
         let vn = v.new.view();
         let u = floored(
             mu_half(
                 vn,
-                vn.dot(&m.t()),
+                T::matmul(vn, m.t()),
                 ut.as_standard_layout().into_owned(),
                 p.zero_rows(),
             ),
-            self.eps,
+            &self.eps,
         )
         .map_err(|e| e.of(Which::U, |z, i| (i + 1, z + 1)))?;
         f.v.assign(&v.new);
