@@ -73,7 +73,7 @@ fn exact_params() -> ExactParams {
 /// The same check of ε-MU's step, with a floor (¼) its rational iterates do reach.
 fn exact_eps_params() -> ExactParams {
     ExactParams {
-        eps: Some(0.25),
+        solver: SolverSpec::MuEps { eps: 0.25 },
         ..exact_params()
     }
 }
@@ -773,7 +773,10 @@ fn generate(args: &Args) -> Result<(), String> {
     facts.add("exact-eps-floored", rep_eps.floored);
     facts.add(
         "exact-eps",
-        exact_eps_params().eps.expect("ε-MU's check has an ε"),
+        match exact_eps_params().solver {
+            SolverSpec::MuEps { eps } => eps,
+            other => unreachable!("the ε-MU check runs ε-MU, not {other:?}"),
+        },
     );
 
     let js = nmf_plot::plotly_js();

@@ -80,6 +80,8 @@ enum SolverArg {
     Mu,
     /// ε-MU (Gillis & Glineur 2012): MU with every entry floored at --eps, so none locks at 0.
     MuEps,
+    /// HALS (Cichocki & Phan 2009): exact row-by-row minimisation, floored at --eps.
+    Hals,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy)]
@@ -126,7 +128,7 @@ struct RunOpts {
     /// The solver; its claims are checked, the others reported not applicable.
     #[arg(long, value_enum, default_value_t = SolverArg::Mu)]
     solver: SolverArg,
-    /// The floor ε of --solver mu-eps (default 1e-16, Gillis and Glineur's).
+    /// The floor ε of --solver mu-eps and hals (default 1e-16, Gillis and Glineur's).
     #[arg(long)]
     eps: Option<f64>,
     /// Number of MU iterations (each: V half-step, then U half-step with the new V).
@@ -193,6 +195,7 @@ impl RunOpts {
         match self.solver {
             SolverArg::Mu => "mu",
             SolverArg::MuEps => "mu-eps",
+            SolverArg::Hals => "hals",
         }
     }
 
@@ -260,11 +263,11 @@ enum Command {
         /// Largest m and n drawn (at least 2).
         #[arg(long, default_value_t = ExactParams::default().max_dim)]
         max_dim: usize,
-        /// The solver whose step is checked: mu, or mu-eps (its claims, with the floor --eps).
+        /// The solver whose step is checked, with the statements of its own proof.
         #[arg(long, value_enum, default_value_t = SolverArg::Mu)]
         solver: SolverArg,
-        /// The floor ε of --solver mu-eps (default 1e-16, which MU's rational iterates never
-        /// reach; a floor like 0.25 exercises it).
+        /// The floor ε of --solver mu-eps and hals (default 1e-16, which the rational iterates
+        /// never reach; a floor like 0.25 exercises it).
         #[arg(long)]
         eps: Option<f64>,
     },
@@ -280,10 +283,13 @@ fn solver_spec(solver: SolverArg, eps: Option<f64>) -> Result<SolverSpec, clap::
         (SolverArg::Mu, Some(_)) => {
             return Err(<Cli as clap::CommandFactory>::command().error(
                 clap::error::ErrorKind::ArgumentConflict,
-                "--eps applies to --solver mu-eps only",
+                "--eps applies to --solver mu-eps and hals only",
             ))
         }
         (SolverArg::MuEps, eps) => SolverSpec::MuEps {
+            eps: eps.unwrap_or(MuEps::DEFAULT_EPS),
+        },
+        (SolverArg::Hals, eps) => SolverSpec::Hals {
             eps: eps.unwrap_or(MuEps::DEFAULT_EPS),
         },
     };
@@ -438,16 +444,13 @@ fn dispatch(cli: Cli) -> Result<ExitCode, AnyError> {
             solver,
             eps,
         } => {
-            let eps = match solver_spec(solver, eps)? {
-                SolverSpec::Mu => None,
-                SolverSpec::MuEps { eps } => Some(eps),
-            };
+            let spec = solver_spec(solver, eps)?;
             let p = ExactParams {
                 trials,
                 seed,
                 steps,
                 max_dim,
-                eps,
+                solver: spec,
             };
             let rep = exact::verify(p)?;
             say(&format!(
@@ -463,9 +466,10 @@ fn dispatch(cli: Cli) -> Result<ExitCode, AnyError> {
                     rep.undefined_steps
                 ))?;
             }
-            if let Some(eps) = eps {
+            if spec != SolverSpec::Mu {
                 say(&format!(
-                    "ε-MU with ε = {eps:e}: the floor lifted {} entries\n",
+                    "{}: the floor lifted {} entries\n",
+                    spec.title(),
                     rep.floored
                 ))?;
             }

@@ -20,7 +20,7 @@ use crate::error::{NmfError, Result};
 use crate::formulas::{self, matmul};
 use crate::init::{rng, ChaCha8Rng};
 use crate::problem::{Factors, Problem};
-use crate::solver::{HalfStep, Mu, MuEps, Solver};
+use crate::solver::{HalfStep, Hals, Mu, MuEps, Solver, SolverSpec};
 
 /// Exact rationals.
 pub type Q = BigRational;
@@ -35,9 +35,9 @@ pub struct ExactParams {
     pub steps: usize,
     /// Largest m and n drawn (≥ 2).
     pub max_dim: usize,
-    /// `None`: plain MU; `Some(ε)`: ε-MU with this floor (converted to a rational exactly).
-    /// Floors well above the entries' size (ε = ¼ against entries of order 1) exercise it.
-    pub eps: Option<f64>,
+    /// The solver whose step is checked (its ε converted to a rational exactly). A floor of
+    /// the entries' order (ε = ¼ against entries of order 1) exercises it; 10⁻¹⁶ never does.
+    pub solver: SolverSpec,
 }
 
 impl Default for ExactParams {
@@ -47,7 +47,7 @@ impl Default for ExactParams {
             seed: 0,
             steps: 2,
             max_dim: 4,
-            eps: None,
+            solver: SolverSpec::Mu,
         }
     }
 }
@@ -76,11 +76,7 @@ impl ExactParams {
                 format!("must be at least 2, got {}", self.max_dim),
             );
         }
-        if let Some(eps) = self.eps {
-            if !(eps.is_finite() && eps > 0.0) {
-                return param("eps", format!("must be finite and > 0, got {eps}"));
-            }
-        }
+        self.solver.check()?;
         if self.max_dim > MAX_EXACT_DIM {
             return param(
                 "max_dim",
@@ -113,7 +109,8 @@ pub struct ExactReport {
     pub identities: usize,
     /// Instances stopped early because MU was undefined (a zero denominator).
     pub undefined_steps: usize,
-    /// Entries ε-MU's floor lifted (MU's image below ε), over all half-steps checked.
+    /// Entries the floor lifted (ε-MU: MU's image below ε; HALS: the row minimiser below ε),
+    /// over all half-steps checked.
     pub floored: usize,
     pub mismatches: Vec<Mismatch>,
 }
@@ -172,6 +169,9 @@ impl HalfCheck<'_> {
             });
         }
     }
+    fn eq_arrays(&mut self, identity: &'static str, lhs: &Array2<Q>, rhs: &Array2<Q>) {
+        self.holds(identity, lhs == rhs);
+    }
     fn holds(&mut self, identity: &'static str, ok: bool) {
         self.report.identities += 1;
         if !ok {
@@ -220,18 +220,16 @@ fn definitional(
 
 /// All checks on one exact half-step `h` of `min_W ½‖D − F W‖²` in column layout, as the
 /// solver took it (its own code, in rationals): `h.gram` = FᵀF, `h.cross` = FᵀD, `h.old` = W,
-/// `h.new` = W'. Plain MU (`W' = W ∘ R` exactly) gets its nine checks; ε-MU (floored at
-/// `eps`) the eight of its own proof.
+/// `h.new` = W'. Each solver gets the statements of its own proof: plain MU nine, ε-MU eight,
+/// HALS nine (see [`check_hals_rows`]).
 fn check_half(
     c: &mut HalfCheck<'_>,
     h: &HalfStep<Q>,
     data: &Array2<Q>,
     fixed: &Array2<Q>,
-    eps: Option<&Q>,
+    solver: &ExactSolver,
 ) {
     let (x, a, w, w_new) = (&h.gram, &h.cross, &h.old, &h.new);
-    let mu = h.mu.as_ref().expect("MU reports its denominator and ratio");
-    let (denom, ratio) = (&mu.denom, &mu.ratio);
     c.report.half_steps += 1;
     let delta = w_new - w;
     let x_delta = matmul(x.view(), delta.view());
@@ -239,10 +237,10 @@ fn check_half(
     let def = definitional(data, fixed, w, w_new);
 
     // ANCHOR: exact_identities
+    let x_old = matmul(x.view(), w.view());
     let step = formulas::step(x_delta.view(), delta.view());
     let inner = formulas::inner_direct(a.view(), x_new.view(), delta.view());
-    let decrease = formulas::decrease_stable(a.view(), denom.view(), x_delta.view(), delta.view());
-    let kn = formulas::k_norm_sq(denom.view(), w.view(), delta.view());
+    let decrease = formulas::decrease_stable(a.view(), x_old.view(), x_delta.view(), delta.view());
     let half = Q::one() / q(2, 1);
 
     c.eq(
@@ -267,7 +265,24 @@ fn check_half(
         def.decrease
             >= half.clone() * x_diag_min * formulas::frob_inner(delta.view(), delta.view()),
     );
-    if mu.exact_image {
+    let (kn, ratio, eps) = match (solver, &h.mu) {
+        (ExactSolver::Hals(eps), _) => {
+            check_hals_rows(c, h, data, fixed, eps);
+            return;
+        }
+        (ExactSolver::Mu, Some(mu)) => (
+            formulas::k_norm_sq(mu.denom.view(), w.view(), delta.view()),
+            &mu.ratio,
+            None,
+        ),
+        (ExactSolver::MuEps(eps), Some(mu)) => (
+            formulas::k_norm_sq(mu.denom.view(), w.view(), delta.view()),
+            &mu.ratio,
+            Some(eps),
+        ),
+        (_, None) => unreachable!("MU and ε-MU report their denominator and ratio"),
+    };
+    if eps.is_none() {
         let closed = formulas::inner_closed(x.view(), w.view(), ratio.view());
         c.eq(
             "lemma2: ⟨∇g(new), old − new⟩ = ratio closed form",
@@ -296,7 +311,7 @@ fn check_half(
             "sufficient_decrease: g(old) − g(new) ≥ ½‖FΔ‖²",
             def.decrease >= def.step,
         );
-        let eps = eps.expect("a floored step has its ε");
+        let eps = eps.expect("ε-MU has its ε");
         c.holds(
             "floor: every entry of the new factor ≥ ε",
             w_new.iter().all(|x| x >= eps),
@@ -307,6 +322,73 @@ fn check_half(
         });
     }
     // ANCHOR_END: exact_identities
+}
+
+/// HALS's own statements, row by row: the half-step is replayed with the solver's own row
+/// update ([`crate::solver::hals_row`]) from `h.old`; for each row z, with $v^\star$ the row's
+/// unconstrained minimiser, the decrease of the objective (by its definition, a full product)
+/// equals $\tfrac{X_{zz}}2(\|v - v^\star\|^2 - \|v' - v^\star\|^2)$ and is at least
+/// $\tfrac{X_{zz}}2\|v - v'\|^2$; the replay ends at `h.new`; every entry is ≥ ε.
+fn check_hals_rows(
+    c: &mut HalfCheck<'_>,
+    h: &HalfStep<Q>,
+    data: &Array2<Q>,
+    fixed: &Array2<Q>,
+    eps: &Q,
+) {
+    let (x, a) = (&h.gram, &h.cross);
+    let half = Q::one() / q(2, 1);
+    let obj = |w: &Array2<Q>| {
+        formulas::objective_direct(data.view(), matmul(fixed.view(), w.view()).view())
+    };
+    let sq = |v: &Array2<Q>| formulas::frob_inner(v.view(), v.view());
+    let mut cur = h.old.clone();
+    let (mut identity_ok, mut bound_ok) = (true, true);
+    for z in 0..cur.nrows() {
+        let before = cur.clone();
+        // v* = v + (a_z − (X·cur)_z)/X_zz, the row's unconstrained minimiser.
+        let xc = matmul(x.view(), cur.view());
+        let xzz = x[[z, z]].clone();
+        let v_star = Zip::from(before.row(z))
+            .and(a.row(z))
+            .and(xc.row(z))
+            .map_collect(|v, a, xv| v.clone() + (a.clone() - xv.clone()) / xzz.clone());
+        crate::solver::hals_row(x.view(), a.view(), &mut cur, z, eps)
+            .expect("the solver's step succeeded, so X_zz ≠ 0");
+        let (v, vn) = (before.row(z).to_owned(), cur.row(z).to_owned());
+        c.report.floored += Zip::from(&vn)
+            .and(&v_star)
+            .fold(0, |n, a, b| n + usize::from(a == eps && b < eps));
+        let to2 = |x: ndarray::Array1<Q>| x.insert_axis(ndarray::Axis(0));
+        let decrease = obj(&before) - obj(&cur);
+        let rhs = half.clone() * xzz.clone() * (sq(&to2(&v - &v_star)) - sq(&to2(&vn - &v_star)));
+        identity_ok &= decrease == rhs;
+        bound_ok &= decrease >= half.clone() * xzz * sq(&to2(&v - &vn));
+    }
+    c.holds(
+        "hals row identity: g(before) − g(after) = ½X_zz(‖v − v*‖² − ‖v' − v*‖²), every row",
+        identity_ok,
+    );
+    c.holds(
+        "hals row bound: g(before) − g(after) ≥ ½X_zz‖v − v'‖², every row",
+        bound_ok,
+    );
+    c.eq_arrays(
+        "the row-by-row replay ends at the solver's new factor",
+        &cur,
+        &h.new,
+    );
+    c.holds(
+        "floor: every entry of the new factor ≥ ε",
+        h.new.iter().all(|x| x >= eps),
+    );
+}
+
+/// The solver of an exact check, in rationals.
+enum ExactSolver {
+    Mu,
+    MuEps(Q),
+    Hals(Q),
 }
 
 /// Round every entry to the nearest multiple of 2⁻⁶.
@@ -321,9 +403,12 @@ pub fn round_dyadic(a: &Array2<Q>) -> Array2<Q> {
 pub fn verify(params: ExactParams) -> Result<ExactReport> {
     params.check()?;
     let mut report = ExactReport::default();
-    let eps = params
-        .eps
-        .map(|e| Q::from_float(e).expect("ε is finite (checked)"));
+    let exact_q = |e: f64| Q::from_float(e).expect("ε is finite (checked)");
+    let solver = match params.solver {
+        SolverSpec::Mu => ExactSolver::Mu,
+        SolverSpec::MuEps { eps } => ExactSolver::MuEps(exact_q(eps)),
+        SolverSpec::Hals { eps } => ExactSolver::Hals(exact_q(eps)),
+    };
     let mut r = rng(params.seed);
     let max_dim = params.max_dim;
     for trial in 0..params.trials {
@@ -343,9 +428,10 @@ pub fn verify(params: ExactParams) -> Result<ExactReport> {
                 u: u.clone(),
                 v: v.clone(),
             };
-            let taken = match &eps {
-                None => Solver::<Q>::step(&mut Mu, &problem, &mut f),
-                Some(eps) => MuEps { eps: eps.clone() }.step(&problem, &mut f),
+            let taken = match &solver {
+                ExactSolver::Mu => Solver::<Q>::step(&mut Mu, &problem, &mut f),
+                ExactSolver::MuEps(eps) => MuEps { eps: eps.clone() }.step(&problem, &mut f),
+                ExactSolver::Hals(eps) => Hals { eps: eps.clone() }.step(&problem, &mut f),
             };
             let Ok(step) = taken else {
                 report.undefined_steps += 1;
@@ -363,7 +449,7 @@ pub fn verify(params: ExactParams) -> Result<ExactReport> {
                     half,
                     report: &mut report,
                 };
-                check_half(&mut c, h, d, &fixed, eps.as_ref());
+                check_half(&mut c, h, d, &fixed, &solver);
             }
             // Exact iterates grow fast (thousands of digits after two exact steps), so the next
             // step starts from the iterate rounded to the dyadic grid 2⁻⁶. This loses nothing:
@@ -387,7 +473,7 @@ mod tests {
             seed: 7,
             steps: 2,
             max_dim: 4,
-            eps: None,
+            solver: SolverSpec::Mu,
         })
         .unwrap();
         assert!(rep.ok(), "{:?}", rep.mismatches.first());
@@ -409,7 +495,7 @@ mod tests {
             seed: 7,
             steps: 2,
             max_dim: 4,
-            eps: Some(0.25),
+            solver: SolverSpec::MuEps { eps: 0.25 },
         })
         .unwrap();
         assert!(rep.ok(), "{:?}", rep.mismatches.first());
@@ -440,7 +526,8 @@ mod tests {
             half: 'V',
             report: &mut report,
         };
-        check_half(&mut c, &step.v, &data, &f0.u, Some(&eps));
+        let solver = ExactSolver::MuEps(eps.clone());
+        check_half(&mut c, &step.v, &data, &f0.u, &solver);
         assert!(report.ok(), "{:?}", report.mismatches);
         // One entry an eighth below the floor: the floor check sees it, exactly.
         step.v.new[[0, 0]] = eps.clone() - q(1, 32);
@@ -450,12 +537,70 @@ mod tests {
             half: 'V',
             report: &mut report,
         };
-        check_half(&mut c, &step.v, &data, &f0.u, Some(&eps));
+        check_half(&mut c, &step.v, &data, &f0.u, &solver);
         assert!(
             report
                 .mismatches
                 .iter()
                 .any(|m| m.identity.starts_with("floor")),
+            "{:?}",
+            report.mismatches
+        );
+    }
+
+    #[test]
+    fn hals_row_identities_hold_exactly_with_the_floor_exercised() {
+        let rep = verify(ExactParams {
+            trials: 60,
+            seed: 7,
+            steps: 2,
+            max_dim: 4,
+            solver: SolverSpec::Hals { eps: 0.25 },
+        })
+        .unwrap();
+        assert!(rep.ok(), "{:?}", rep.mismatches.first());
+        assert!(rep.floored > 0, "the floor was never active");
+        assert!(rep.half_steps > 200);
+        // Nine per half-step: Lemma 1 and three formulas against their definitions, the
+        // diagonal bound, and HALS's own: the row identity and row bound (each over every row),
+        // the replay, the floor: 4 + 1 + 4.
+        assert_eq!(rep.identities, 9 * rep.half_steps);
+    }
+
+    #[test]
+    fn a_hals_step_that_is_not_the_row_by_row_minimiser_is_an_exact_mismatch() {
+        let mut r = rng(6);
+        let data = random_rational(&mut r, 3, 4, 1);
+        let f0 = Factors {
+            u: random_rational(&mut r, 3, 2, 1),
+            v: random_rational(&mut r, 2, 4, 1),
+        };
+        let p = Problem::exact(data.clone(), 2).unwrap();
+        let eps = q(1, 64);
+        let solver = ExactSolver::Hals(eps.clone());
+        let mut f = f0.clone();
+        let mut step = Hals { eps: eps.clone() }.step(&p, &mut f).unwrap();
+        let mut report = ExactReport::default();
+        let check = |report: &mut ExactReport, h: &HalfStep<Q>| {
+            let mut c = HalfCheck {
+                trial: 0,
+                iter: 0,
+                half: 'V',
+                report,
+            };
+            check_half(&mut c, h, &data, &f0.u, &solver);
+        };
+        check(&mut report, &step.v);
+        assert!(report.ok(), "{:?}", report.mismatches);
+        // Half the step on one entry: no longer the solver's row-by-row minimiser.
+        let (a, b) = (step.v.old[[1, 2]].clone(), step.v.new[[1, 2]].clone());
+        step.v.new[[1, 2]] = (a + b) / q(2, 1);
+        check(&mut report, &step.v);
+        assert!(
+            report
+                .mismatches
+                .iter()
+                .any(|m| m.identity.contains("replay")),
             "{:?}",
             report.mismatches
         );
@@ -471,14 +616,14 @@ mod tests {
             (ExactParams { max_dim: 1, ..ok }, "max_dim"),
             (
                 ExactParams {
-                    eps: Some(0.0),
+                    solver: SolverSpec::MuEps { eps: 0.0 },
                     ..ok
                 },
                 "eps",
             ),
             (
                 ExactParams {
-                    eps: Some(f64::NAN),
+                    solver: SolverSpec::Hals { eps: f64::NAN },
                     ..ok
                 },
                 "eps",

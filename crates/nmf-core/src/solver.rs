@@ -233,18 +233,24 @@ pub enum SolverSpec {
     Mu,
     /// [`MuEps`].
     MuEps { eps: f64 },
+    /// [`Hals`].
+    Hals { eps: f64 },
 }
 
 impl SolverSpec {
     /// The names, as the CLI spells them.
-    pub const NAMES: [&'static str; 2] = ["mu", "mu-eps"];
+    pub const NAMES: [&'static str; 3] = ["mu", "mu-eps", "hals"];
 
     /// Check the parameters: ε finite and > 0.
     pub fn check(&self) -> crate::Result<()> {
         match *self {
             SolverSpec::Mu => Ok(()),
-            SolverSpec::MuEps { eps } if eps.is_finite() && eps > 0.0 => Ok(()),
-            SolverSpec::MuEps { eps } => Err(crate::NmfError::Param {
+            SolverSpec::MuEps { eps } | SolverSpec::Hals { eps }
+                if eps.is_finite() && eps > 0.0 =>
+            {
+                Ok(())
+            }
+            SolverSpec::MuEps { eps } | SolverSpec::Hals { eps } => Err(crate::NmfError::Param {
                 name: "eps",
                 message: format!("must be finite and > 0, got {eps}"),
             }),
@@ -256,6 +262,7 @@ impl SolverSpec {
         match *self {
             SolverSpec::Mu => "MU".into(),
             SolverSpec::MuEps { eps } => format!("ε-MU (ε = {eps:e})"),
+            SolverSpec::Hals { eps } => format!("HALS (ε = {eps:e})"),
         }
     }
 
@@ -264,6 +271,7 @@ impl SolverSpec {
         match *self {
             SolverSpec::Mu => Box::new(Mu),
             SolverSpec::MuEps { eps } => Box::new(MuEps { eps }),
+            SolverSpec::Hals { eps } => Box::new(Hals { eps }),
         }
     }
 }
@@ -346,6 +354,126 @@ impl<T: Field> Solver<T> for MuEps<T> {
                 ut.as_standard_layout().into_owned(),
                 p.zero_rows(),
             ),
+            &self.eps,
+        )
+        .map_err(|e| e.of(Which::U, |z, i| (i + 1, z + 1)))?;
+        f.v.assign(&v.new);
+        f.u.assign(&u.new.t());
+        Ok(Step { v, u })
+    }
+}
+
+/// HALS, hierarchical alternating least squares (Cichocki & Phan, *IEICE Trans. Fundamentals*
+/// E92-A(3), 2009), with the ε-floor of Gillis & Glineur (*Neural Computation* 24(4), 2012):
+/// the half-step updates the rows $z = 1, …, k$ of $V$ one after another (Gauss–Seidel), each
+/// by the exact minimiser of $g$ over that row with the others fixed, floored at ε:
+/// $$v_z \leftarrow \max\Big(\varepsilon,\; v_z + \frac{a_z - (XV)_z}{X_{zz}}\Big)$$
+/// ($XV$ with the rows already updated). Row $z$'s problem is
+/// $h(v) = \tfrac{X_{zz}}2\|v - v^\star\|^2 + \text{const}$ with $v^\star$ the unconstrained
+/// minimiser, and the new row is the projection of $v^\star$ onto $v \ge \varepsilon$, so
+/// $$h(v) - h(v') = \tfrac{X_{zz}}2\big(\|v - v^\star\|^2 - \|v' - v^\star\|^2\big)
+///   \;\ge\; \tfrac{X_{zz}}2\|v - v'\|^2$$
+/// for a feasible old row (the projection's obtuse angle). Summed over the rows, the half-step
+/// decreases $g$ by at least $\tfrac12\min_z X_{zz}\|\Delta\|^2$: [`Claim::DiagDecrease`].
+/// The per-row identity is checked in rational arithmetic by [`crate::exact`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hals<T = f64> {
+    pub eps: T,
+}
+
+impl Default for Hals {
+    fn default() -> Self {
+        Hals {
+            eps: MuEps::DEFAULT_EPS,
+        }
+    }
+}
+
+/// HALS's update of row `z` of `current` (k×N, column layout) in place, from the Gram matrix
+/// `gram` and cross product `cross`: $v_z \leftarrow \max(\varepsilon, v_z + (a_z -
+/// (X\,\text{current})_z)/X_{zz})$. `None` when $X_{zz} = 0$ (a zero column of the fixed
+/// factor: the row's problem has no unique minimiser). The one place the rule is written: the
+/// solver and the exact check's per-row replay both call it.
+pub fn hals_row<T: Field>(
+    gram: ArrayView2<T>,
+    cross: ArrayView2<T>,
+    current: &mut Array2<T>,
+    z: usize,
+    eps: &T,
+) -> Option<()> {
+    let xzz = gram[[z, z]].clone();
+    if xzz.is_zero() {
+        return None;
+    }
+    let (k, n) = current.dim();
+    for i in 0..n {
+        let mut xv = T::zero();
+        for j in 0..k {
+            xv = xv + gram[[z, j]].clone() * current[[j, i]].clone();
+        }
+        let val = current[[z, i]].clone() + (cross[[z, i]].clone() - xv) / xzz.clone();
+        current[[z, i]] = if val < *eps { eps.clone() } else { val };
+    }
+    Some(())
+}
+
+/// One HALS half-step in column layout (see [`Hals`]).
+fn hals_half<T: Field>(
+    fixed: ArrayView2<T>,
+    cross: Array2<T>,
+    old: Array2<T>,
+    eps: &T,
+) -> Result<HalfStep<T>, HalfError> {
+    let gram = T::matmul(fixed, fixed.t());
+    if let Some(z) = (0..gram.nrows())
+        .find(|&z| gram[[z, z]].is_below_normal() && fixed.row(z).iter().any(|x| !x.is_zero()))
+    {
+        return Err(HalfError::Underflow(z));
+    }
+    if let Some((z, i)) = first_non_finite(&[&gram, &cross]) {
+        return Err(HalfError::Overflow(z, i));
+    }
+    let mut new = old.clone();
+    for z in 0..new.nrows() {
+        hals_row(gram.view(), cross.view(), &mut new, z, eps)
+            .ok_or(HalfError::ZeroDenominator(z, 0))?;
+    }
+    if let Some((z, i)) = first_non_finite(&[&new]) {
+        return Err(HalfError::Overflow(z, i));
+    }
+    Ok(HalfStep {
+        gram,
+        cross,
+        old,
+        new,
+        mu: None,
+    })
+}
+
+impl<T: Field> Solver<T> for Hals<T> {
+    fn name(&self) -> &'static str {
+        "hals"
+    }
+
+    /// The generic claims, the diagonal bound (from the per-row decrease) and the floor.
+    fn claims(&self) -> Vec<Claim> {
+        let mut c = Claim::generic();
+        for h in Half::BOTH {
+            c.extend([Claim::DiagDecrease(h), Claim::Floor(h, self.eps.to_f64())]);
+        }
+        c
+    }
+
+    fn step(&mut self, p: &Problem<T>, f: &mut Factors<T>) -> Result<Step<T>, StepError> {
+        let m = p.m();
+        let ut = f.u.t();
+        let v = hals_half(ut, T::matmul(ut, m), f.v.clone(), &self.eps)
+            .map_err(|e| e.of(Which::V, |z, i| (z + 1, i + 1)))?;
+        let vn = v.new.view();
+        let u = hals_half(
+            vn,
+            T::matmul(vn, m.t()),
+            ut.as_standard_layout().into_owned(),
             &self.eps,
         )
         .map_err(|e| e.of(Which::U, |z, i| (i + 1, z + 1)))?;

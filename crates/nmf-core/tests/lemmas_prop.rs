@@ -43,7 +43,7 @@ proptest! {
 
     #[test]
     fn exact_identities_hold_for_any_seed(seed in any::<u64>()) {
-        let rep = verify(ExactParams { trials: 3, seed, steps: 1, max_dim: 4, eps: None }).unwrap();
+        let rep = verify(ExactParams { trials: 3, seed, steps: 1, max_dim: 4, solver: nmf_core::SolverSpec::Mu }).unwrap();
         prop_assert!(rep.ok(), "{:?}", rep.mismatches.first());
     }
 }
