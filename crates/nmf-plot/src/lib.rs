@@ -22,6 +22,7 @@
 //! assert!(html.contains("Plotly.newPlot"));
 //! ```
 
+mod failure;
 mod html;
 pub mod notebook;
 mod series;
@@ -33,6 +34,7 @@ use plotly::common::{DashType, MarkerSymbol, Title};
 use plotly::layout::{Axis, AxisType, Legend, Margin, Shape, ShapeLine, ShapeType};
 use plotly::{Layout, Plot};
 
+pub use failure::{claim_failure_figure, failure_title, ZOOM_ROWS};
 pub use html::{figures_html, figures_html_linked, plotly_js};
 use series::{markers, Panel, Series, Style, Xs};
 pub use thin::Thinning;
