@@ -282,7 +282,25 @@ fn check_half(
         ),
         (_, None) => unreachable!("MU and ε-MU report their denominator and ratio"),
     };
-    if eps.is_none() {
+    if let Some(eps) = eps {
+        // ε-MU: the majoriser's bound, sufficient decrease, and the floor.
+        c.holds(
+            "k_half_decrease: g(old) − g(new) ≥ ½‖Δ‖²_K",
+            def.decrease >= half * kn,
+        );
+        c.holds(
+            "sufficient_decrease: g(old) − g(new) ≥ ½‖FΔ‖²",
+            def.decrease >= def.step,
+        );
+        c.holds(
+            "floor: every entry of the new factor ≥ ε",
+            w_new.iter().all(|x| x >= eps),
+        );
+        // How many entries the floor lifted (MU's image below ε): the floor was exercised.
+        c.report.floored += Zip::from(w).and(ratio).and(w_new).fold(0, |n, wo, r, wn| {
+            n + usize::from(wn == eps && wo.clone() * r.clone() < *eps)
+        });
+    } else {
         let closed = formulas::inner_closed(x.view(), w.view(), ratio.view());
         c.eq(
             "lemma2: ⟨∇g(new), old − new⟩ = ratio closed form",
@@ -301,25 +319,6 @@ fn check_half(
             &def.decrease,
             &(kn.clone() - def.step.clone()),
         );
-    } else {
-        // ε-MU: the majoriser's bound, sufficient decrease, and the floor.
-        c.holds(
-            "k_half_decrease: g(old) − g(new) ≥ ½‖Δ‖²_K",
-            def.decrease >= half * kn,
-        );
-        c.holds(
-            "sufficient_decrease: g(old) − g(new) ≥ ½‖FΔ‖²",
-            def.decrease >= def.step,
-        );
-        let eps = eps.expect("ε-MU has its ε");
-        c.holds(
-            "floor: every entry of the new factor ≥ ε",
-            w_new.iter().all(|x| x >= eps),
-        );
-        // How many entries the floor lifted (MU's image below ε): the floor was exercised.
-        c.report.floored += Zip::from(w).and(ratio).and(w_new).fold(0, |n, wo, r, wn| {
-            n + usize::from(wn == eps && wo.clone() * r.clone() < *eps)
-        });
     }
     // ANCHOR_END: exact_identities
 }
