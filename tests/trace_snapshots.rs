@@ -3,7 +3,7 @@
 //! a deliberate change with `just review` (cargo insta review).
 
 use nmf_core::experiment::DEFAULT_SEED;
-use nmf_core::{all_hold, Experiment, MuEps, SolverSpec};
+use nmf_core::{all_hold, Experiment, InitKind, MuEps, SolverSpec};
 use nmf_tests::{claims_summary, outcome_report};
 
 fn snap(name: &str, e: Experiment) {
@@ -64,6 +64,18 @@ fn mu_eps_seed_0() {
 fn mu_eps_default_seed() {
     // The default seed, where plain MU's entries underflow (14 of 16 seeds do): ε-MU's stay ≥ ε.
     snap("mu_eps_default", mu_eps(DEFAULT_SEED, 10_000));
+}
+
+#[test]
+fn hals_seed_0_scaled() {
+    // HALS from the start scaled to the data (`--init scaled`): from the note's start, ten
+    // times too large, its first row update floors a whole row of V at ε (see `Hals`).
+    let mut e = Experiment::note(0, 2000);
+    e.solver = SolverSpec::Hals {
+        eps: MuEps::DEFAULT_EPS,
+    };
+    e.init = InitKind::Scaled;
+    snap("hals_seed0_scaled", e);
 }
 
 #[test]

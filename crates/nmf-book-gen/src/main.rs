@@ -32,7 +32,7 @@ use nmf_core::ndarray::Array2;
 use nmf_core::tables;
 use nmf_core::trace::Half;
 use nmf_core::{DataKind, Dims, EventKind, Experiment, Outcome, Record, Status, Trace};
-use nmf_core::{MuEps, SolverSpec};
+use nmf_core::{InitKind, MuEps, SolverSpec};
 
 /// Regenerate the book's evidence (tables, facts, figures) from pinned seeds.
 #[derive(Parser, Debug)]
@@ -177,6 +177,19 @@ fn runs() -> Vec<RunSpec> {
             // As `nmf-lab reproduce --solver mu-eps`.
             name: "eps",
             experiment: mu_eps(default.clone()),
+            plot_every: 1,
+            start: Start::Drawn,
+        },
+        RunSpec {
+            // As `nmf-lab reproduce --solver hals --init scaled`.
+            name: "hals",
+            experiment: Experiment {
+                solver: SolverSpec::Hals {
+                    eps: MuEps::DEFAULT_EPS,
+                },
+                init: InitKind::Scaled,
+                ..default.clone()
+            },
             plot_every: 1,
             start: Start::Drawn,
         },
@@ -765,6 +778,15 @@ fn generate(args: &Args) -> Result<(), String> {
     facts.add("exact-seed", params.seed);
     facts.add("exact-steps", params.steps);
     facts.add("exact-max-dim", params.max_dim);
+    let hals_params = ExactParams {
+        solver: SolverSpec::Hals { eps: 0.25 },
+        ..exact_params()
+    };
+    let rep_hals = exact::verify(hals_params).map_err(|e| format!("exact check of HALS: {e}"))?;
+    facts.add("exact-hals-half-steps", rep_hals.half_steps);
+    facts.add("exact-hals-identities", rep_hals.identities);
+    facts.add("exact-hals-mismatches", rep_hals.mismatches.len());
+    facts.add("exact-hals-floored", rep_hals.floored);
     let rep_eps =
         exact::verify(exact_eps_params()).map_err(|e| format!("exact check of ε-MU: {e}"))?;
     facts.add("exact-eps-half-steps", rep_eps.half_steps);
@@ -785,7 +807,7 @@ fn generate(args: &Args) -> Result<(), String> {
     facts.add("book-gen-version", env!("CARGO_PKG_VERSION"));
     write(&args.out.join("facts.md"), &facts.0)?;
 
-    if !all_hold || !rep.ok() || !rep_eps.ok() || sw.any_fails {
+    if !all_hold || !rep.ok() || !rep_eps.ok() || !rep_hals.ok() || sw.any_fails {
         // The book is still written (it shows the failing rows), but the build must not pass.
         return Err(
             "a claim failed or was not exercised on a pinned run, a claim failed at a scale of the sweep, or an exact identity did not hold; see the generated tables".into(),

@@ -80,7 +80,9 @@ enum SolverArg {
     Mu,
     /// ε-MU (Gillis & Glineur 2012): MU with every entry floored at --eps, so none locks at 0.
     MuEps,
-    /// HALS (Cichocki & Phan 2009): exact row-by-row minimisation, floored at --eps.
+    /// HALS (Cichocki & Phan 2009): exact row-by-row minimisation, floored at --eps. Start it
+    /// with --init scaled: from the note's start (ten times too large) a whole row can hit the
+    /// floor at once and its component is lost.
     Hals,
 }
 

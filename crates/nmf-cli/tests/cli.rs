@@ -759,7 +759,7 @@ fn a_full_disk_fails_cleanly_and_keeps_the_previous_output() {
 #[test]
 fn every_solver_runs_on_digits_and_on_the_notes_instance_and_is_recorded() {
     let dir = tempfile::tempdir().unwrap();
-    for solver in ["mu", "mu-eps"] {
+    for solver in ["mu", "mu-eps", "hals"] {
         for (name, args) in [
             (
                 "digits",
@@ -781,7 +781,7 @@ fn every_solver_runs_on_digits_and_on_the_notes_instance_and_is_recorded() {
             assert_eq!(o.status.code(), Some(0), "{solver} on {name}: {err}");
             let s = summary_of(&out);
             assert_eq!(s["experiment"]["solver"]["name"], solver);
-            if solver == "mu-eps" {
+            if solver != "mu" {
                 assert_eq!(s["experiment"]["solver"]["eps"], 1e-16);
             }
             assert_eq!(s["all_claims_hold"], true, "{solver} on {name}");
@@ -802,6 +802,7 @@ fn solver_options_that_do_not_fit_are_usage_errors() {
         vec!["--solver", "mu-eps", "--eps", "0"],
         vec!["--solver", "mu-eps", "--eps=-1e-3"],
         vec!["--solver", "mu-eps", "--eps", "inf"],
+        vec!["--solver", "hals", "--eps", "0"],
         vec!["--solver", "hals-typo"],
     ] {
         let mut a = vec!["reproduce", "--out", out.to_str().unwrap()];

@@ -376,6 +376,13 @@ impl<T: Field> Solver<T> for MuEps<T> {
 /// for a feasible old row (the projection's obtuse angle). Summed over the rows, the half-step
 /// decreases $g$ by at least $\tfrac12\min_z X_{zz}\|\Delta\|^2$: [`Claim::DiagDecrease`].
 /// The per-row identity is checked in rational arithmetic by [`crate::exact`].
+///
+/// HALS does not rescale its factors. From a start far from the data's scale (the note's
+/// start is about ten times too large), the first row update can floor a whole row of V at ε;
+/// the matching column of U is then updated by dividing by $\|v_z\|^2 \approx N\varepsilon^2$
+/// and grows to $10^{13}$ and beyond: a lost component, with a KKT residual that is large
+/// because the gradient scales with U (the claims still hold: the objective still decreases).
+/// Start it scaled to the data ([`crate::InitKind::Scaled`], `--init scaled`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Hals<T = f64> {
     pub eps: T,
