@@ -312,6 +312,14 @@ impl Record {
             Half::U => &self.u,
         }
     }
+
+    /// The record of half-step `half`, to change (tests perturb traces this way).
+    pub fn half_mut(&mut self, half: Half) -> &mut HalfRecord {
+        match half {
+            Half::V => &mut self.v,
+            Half::U => &mut self.u,
+        }
+    }
 }
 
 /// Which half-step: the one that updates V (first) or the one that updates U (second). The one
