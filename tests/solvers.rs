@@ -24,20 +24,18 @@ impl UpdateRule for MuRule {
     }
 }
 
-/// Every solver there is, each with a fresh instance of itself.
-fn solvers() -> Vec<(String, Box<dyn Fn() -> Box<dyn Solver>>)> {
-    let mut out: Vec<(String, Box<dyn Fn() -> Box<dyn Solver>>)> = [
+/// Makes a fresh instance of a solver.
+type Make = Box<dyn Fn() -> Box<dyn Solver>>;
+
+/// Every solver there is, with its name.
+fn solvers() -> Vec<(String, Make)> {
+    let mut out: Vec<(String, Make)> = [
         SolverSpec::Mu,
         SolverSpec::MuEps { eps: 1e-16 },
         SolverSpec::Hals { eps: 1e-16 },
     ]
     .into_iter()
-    .map(|spec| {
-        (
-            spec.title(),
-            Box::new(move || spec.build()) as Box<dyn Fn() -> Box<dyn Solver>>,
-        )
-    })
+    .map(|spec| (spec.title(), Box::new(move || spec.build()) as Make))
     .collect();
     out.push((
         "MU as a user's rule".into(),
