@@ -778,6 +778,35 @@ fn generate(args: &Args) -> Result<(), String> {
     facts.add("exact-seed", params.seed);
     facts.add("exact-steps", params.steps);
     facts.add("exact-max-dim", params.max_dim);
+    let cert = exact::stall_certificate();
+    facts.add(
+        "stall-fixed-point",
+        if cert.fixed_point { "yes" } else { "NO" },
+    );
+    facts.add("stall-gradient", &cert.gradient_at_zero);
+    facts.add(
+        "stall-zero-at",
+        format!("({}, {})", cert.zero_at.0, cert.zero_at.1),
+    );
+    facts.add("stall-kkt-sq", &cert.kkt_sq);
+    let matrix_tex = |rows: &Vec<Vec<String>>| {
+        let body: Vec<String> = rows
+            .iter()
+            .map(|r| {
+                r.iter()
+                    .map(|x| match x.split_once('/') {
+                        Some((p, q)) => format!("\\tfrac{{{p}}}{{{q}}}"),
+                        None => x.clone(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" & ")
+            })
+            .collect();
+        format!("\\begin{{pmatrix}}{}\\end{{pmatrix}}", body.join(" \\\\ "))
+    };
+    facts.add("stall-m", matrix_tex(&cert.m));
+    facts.add("stall-u", matrix_tex(&cert.u));
+    facts.add("stall-v", matrix_tex(&cert.v));
     let hals_params = ExactParams {
         solver: SolverSpec::Hals { eps: 0.25 },
         ..exact_params()
@@ -807,7 +836,7 @@ fn generate(args: &Args) -> Result<(), String> {
     facts.add("book-gen-version", env!("CARGO_PKG_VERSION"));
     write(&args.out.join("facts.md"), &facts.0)?;
 
-    if !all_hold || !rep.ok() || !rep_eps.ok() || !rep_hals.ok() || sw.any_fails {
+    if !all_hold || !rep.ok() || !rep_eps.ok() || !rep_hals.ok() || !cert.ok() || sw.any_fails {
         // The book is still written (it shows the failing rows), but the build must not pass.
         return Err(
             "a claim failed or was not exercised on a pinned run, a claim failed at a scale of the sweep, or an exact identity did not hold; see the generated tables".into(),

@@ -475,13 +475,22 @@ fn dispatch(cli: Cli) -> Result<ExitCode, AnyError> {
                     rep.floored
                 ))?;
             }
+            // The stall certificate: an exact fixed point of plain MU that is not a KKT point.
+            let cert = exact::stall_certificate();
+            say(&format!(
+                "stall certificate: MU's step fixes (U, V) exactly: {}; the gradient at the zero entry V{:?} is {} (negative: not a KKT point): {}\n",
+                if cert.fixed_point { "yes" } else { "NO" },
+                cert.zero_at,
+                cert.gradient_at_zero,
+                if cert.not_kkt { "yes" } else { "NO" },
+            ))?;
             for mm in rep.mismatches.iter().take(10) {
                 say(&format!(
                     "MISMATCH trial {} iteration {} {}-half: {}\n  lhs = {}\n  rhs = {}\n",
                     mm.trial, mm.iter, mm.half, mm.identity, mm.lhs, mm.rhs
                 ))?;
             }
-            Ok(if rep.ok() {
+            Ok(if rep.ok() && cert.ok() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(code::EXACT_MISMATCH)

@@ -814,3 +814,44 @@ fn solver_options_that_do_not_fit_are_usage_errors() {
         assert!(!out.exists(), "nothing written on a usage error");
     }
 }
+
+#[test]
+fn verify_exact_checks_each_solvers_proof_and_the_stall_certificate() {
+    for (args, want) in [
+        (vec!["verify-exact", "--trials", "20"], "0 mismatches"),
+        (
+            vec![
+                "verify-exact",
+                "--trials",
+                "20",
+                "--solver",
+                "mu-eps",
+                "--eps",
+                "0.25",
+            ],
+            "ε-MU (ε = 2.5e-1): the floor lifted",
+        ),
+        (
+            vec![
+                "verify-exact",
+                "--trials",
+                "20",
+                "--solver",
+                "hals",
+                "--eps",
+                "0.25",
+            ],
+            "HALS (ε = 2.5e-1): the floor lifted",
+        ),
+    ] {
+        let o = nmf_lab(&args);
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {out}");
+        assert!(out.contains(want), "{out}");
+        assert!(out.contains(" 0 mismatches"), "{out}");
+        assert!(
+            out.contains("stall certificate: MU's step fixes (U, V) exactly: yes; the gradient at the zero entry V(2, 1) is -1/2 (negative: not a KKT point): yes"),
+            "{out}"
+        );
+    }
+}

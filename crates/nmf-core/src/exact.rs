@@ -461,6 +461,96 @@ pub fn verify(params: ExactParams) -> Result<ExactReport> {
     Ok(report)
 }
 
+/// A certificate, in exact arithmetic, that plain MU can stall at a point that is not a KKT
+/// point: an instance whose start is an **exact fixed point** of MU's own step
+/// ([`Mu`], run in rationals) while the gradient at a zero entry of V is **negative**, so the
+/// KKT condition $\min(V, \nabla_V f) = 0$ fails there. It turns the zero-locking chapter's
+/// observation into a proof.
+///
+/// The instance (k = 2): $U = \begin{pmatrix}1&1\\1&2\end{pmatrix}$,
+/// $V = \begin{pmatrix}1&1&1\\0&0&1\end{pmatrix}$, $M = UV + N$ with
+/// $N = t\,(1, -1, 0)$, $t = (-\tfrac12, \tfrac12)^\top$. Its construction: at a fixed point
+/// with $U > 0$, $S = 1$ forces $NV^\top = 0$, and $R = 1$ forces the negative gradient
+/// $W = U^\top N$ to vanish where $V > 0$; then $WV^\top = U^\top N V^\top = 0$ shows that a
+/// row of V with a single zero cannot carry a negative gradient there (the zero's column of V
+/// would have to vanish, and MU would be undefined). With **two** zeros in row 2, the gradient
+/// can be negative at one and positive at the other: here $-\tfrac12$ at $(2, 1)$ and
+/// $+\tfrac12$ at $(2, 2)$. Every entry is dyadic, so the `f64` run is exact too: it stalls at
+/// iteration 0.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StallCertificate {
+    /// `M`, `U`, `V` as exact fractions, row by row.
+    pub m: Vec<Vec<String>>,
+    pub u: Vec<Vec<String>>,
+    pub v: Vec<Vec<String>>,
+    /// MU's step maps (U, V) to itself, exactly.
+    pub fixed_point: bool,
+    /// The zero entry of V (1-based row, column) and $\nabla_V f$ there, exactly.
+    pub zero_at: (usize, usize),
+    pub gradient_at_zero: String,
+    /// $\nabla_V f$ there is negative: the KKT conditions fail, so the fixed point is not
+    /// stationary.
+    pub not_kkt: bool,
+    /// $\|\min(V, \nabla_V f)\|_F^2 + \|\min(U, \nabla_U f)\|_F^2$, exactly (the squared KKT
+    /// residual at the fixed point).
+    pub kkt_sq: String,
+}
+
+impl StallCertificate {
+    /// Both facts hold: an exact fixed point of MU that is not a KKT point.
+    pub fn ok(&self) -> bool {
+        self.fixed_point && self.not_kkt
+    }
+}
+
+/// Build and check the certificate of [`StallCertificate`].
+pub fn stall_certificate() -> StallCertificate {
+    let mat = |rows: &[&[(i64, i64)]]| {
+        let (r, c) = (rows.len(), rows[0].len());
+        Array2::from_shape_fn((r, c), |(i, j)| q(rows[i][j].0, rows[i][j].1))
+    };
+    let u = mat(&[&[(1, 1), (1, 1)], &[(1, 1), (2, 1)]]);
+    let v = mat(&[&[(1, 1), (1, 1), (1, 1)], &[(0, 1), (0, 1), (1, 1)]]);
+    let n = mat(&[&[(-1, 2), (1, 2), (0, 1)], &[(1, 2), (-1, 2), (0, 1)]]);
+    let m = matmul(u.view(), v.view()) + &n;
+    let problem = Problem::exact(m.clone(), 2).expect("M ≥ 0, not zero, k = 2");
+    let start = Factors {
+        u: u.clone(),
+        v: v.clone(),
+    };
+    let mut f = start.clone();
+    let fixed_point = Solver::<Q>::step(&mut Mu, &problem, &mut f).is_ok() && f == start;
+    // ∇_V f = UᵀUV − UᵀM, ∇_U f = UVVᵀ − MVᵀ, exactly.
+    let ut = t(&u);
+    let grad_v = matmul(matmul(ut.view(), u.view()).view(), v.view()) - matmul(ut.view(), m.view());
+    let vvt = matmul(v.view(), t(&v).view());
+    let grad_u = matmul(u.view(), vvt.view()) - matmul(m.view(), t(&v).view());
+    let zero_at = (1, 0);
+    let g = grad_v[zero_at].clone();
+    let min_sq = |x: &Array2<Q>, gr: &Array2<Q>| {
+        Zip::from(x).and(gr).fold(Q::zero(), |s, a, b| {
+            let e = if a < b { a.clone() } else { b.clone() };
+            s + e.clone() * e
+        })
+    };
+    let show = |a: &Array2<Q>| {
+        a.rows()
+            .into_iter()
+            .map(|r| r.iter().map(|x| x.to_string()).collect())
+            .collect()
+    };
+    StallCertificate {
+        m: show(&m),
+        u: show(&u),
+        v: show(&v),
+        fixed_point,
+        zero_at: (zero_at.0 + 1, zero_at.1 + 1),
+        gradient_at_zero: g.to_string(),
+        not_kkt: v[zero_at].is_zero() && g < Q::zero(),
+        kkt_sq: (min_sq(&v, &grad_v) + min_sq(&u, &grad_u)).to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -603,6 +693,45 @@ mod tests {
             "{:?}",
             report.mismatches
         );
+    }
+
+    #[test]
+    fn plain_mu_has_an_exact_fixed_point_that_is_not_kkt() {
+        let c = stall_certificate();
+        assert!(c.fixed_point, "{c:?}");
+        assert!(c.not_kkt, "{c:?}");
+        assert_eq!(c.gradient_at_zero, "-1/2");
+        // Only the locked zero violates the KKT conditions: the residual is |−½|.
+        assert_eq!(c.kkt_sq, "1/4");
+        // The same point in f64 (every entry dyadic, so exact): the run stalls at once, with
+        // that residual.
+        let to = |rows: &Vec<Vec<String>>| {
+            let (r, c) = (rows.len(), rows[0].len());
+            Array2::from_shape_fn((r, c), |(i, j)| {
+                let x: Q = rows[i][j].parse().unwrap();
+                num_traits::ToPrimitive::to_f64(&x).unwrap()
+            })
+        };
+        let p = crate::Problem::new(to(&c.m), 2).unwrap();
+        let f = crate::Factors {
+            u: to(&c.u),
+            v: to(&c.v),
+        };
+        let fit = crate::run(&p, f, &mut Mu, &crate::RunParams::default(), |_| {
+            std::ops::ControlFlow::Continue(())
+        })
+        .unwrap();
+        assert_eq!(fit.stop, crate::StopReason::Stalled { iter: 0 });
+        assert_eq!(fit.final_kkt, 0.5);
+        // A perturbed start is no fixed point: the certificate's check is not vacuous.
+        let mut g = crate::Factors {
+            u: to(&c.u),
+            v: to(&c.v),
+        };
+        g.v[[0, 0]] = 1.25;
+        let before = g.clone();
+        Mu.step(&p, &mut g).unwrap();
+        assert_ne!(g, before);
     }
 
     #[test]
