@@ -778,6 +778,17 @@ fn generate(args: &Args) -> Result<(), String> {
     facts.add("exact-seed", params.seed);
     facts.add("exact-steps", params.steps);
     facts.add("exact-max-dim", params.max_dim);
+    let rate = nmf_core::rate::fixed_u_experiment(21, 15, 8, 4, 3000);
+    facts.add("rate-predicted", format!("{:.9}", rate.predicted));
+    facts.add(
+        "rate-observed",
+        rate.observed
+            .map_or("— (no window above the floor)".into(), |r| {
+                format!("{r:.9}")
+            }),
+    );
+    facts.add("rate-certified", if rate.certified { "yes" } else { "NO" });
+    facts.add("rate-steps", rate.steps);
     let cert = exact::stall_certificate();
     facts.add(
         "stall-fixed-point",
@@ -836,7 +847,14 @@ fn generate(args: &Args) -> Result<(), String> {
     facts.add("book-gen-version", env!("CARGO_PKG_VERSION"));
     write(&args.out.join("facts.md"), &facts.0)?;
 
-    if !all_hold || !rep.ok() || !rep_eps.ok() || !rep_hals.ok() || !cert.ok() || sw.any_fails {
+    if !all_hold
+        || !rep.ok()
+        || !rep_eps.ok()
+        || !rep_hals.ok()
+        || !cert.ok()
+        || !rate.certified
+        || sw.any_fails
+    {
         // The book is still written (it shows the failing rows), but the build must not pass.
         return Err(
             "a claim failed or was not exercised on a pinned run, a claim failed at a scale of the sweep, or an exact identity did not hold; see the generated tables".into(),

@@ -29,6 +29,7 @@ pub mod init;
 pub mod io;
 pub mod loss;
 pub mod problem;
+pub mod rate;
 pub mod roundoff;
 pub mod run;
 pub mod scaling;

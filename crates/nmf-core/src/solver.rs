@@ -187,6 +187,20 @@ fn mu_half<T: Field>(
     })
 }
 
+impl Mu {
+    /// MU's V half-step alone, with `u` fixed (the map whose local rate [`crate::rate`]
+    /// predicts): the same code as the first half of [`Solver::step`].
+    pub fn v_half_step<T: Field>(
+        p: &Problem<T>,
+        u: ArrayView2<T>,
+        v: Array2<T>,
+    ) -> Result<HalfStep<T>, StepError> {
+        let ut = u.t();
+        mu_half(ut, T::matmul(ut, p.m()), v, p.zero_cols())
+            .map_err(|e| e.of(Which::V, |z, i| (z + 1, i + 1)))
+    }
+}
+
 // ANCHOR: mu_step
 impl<T: Field> Solver<T> for Mu {
     fn name(&self) -> &'static str {
