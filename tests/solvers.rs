@@ -33,6 +33,10 @@ fn solvers() -> Vec<(String, Make)> {
         SolverSpec::Mu,
         SolverSpec::MuEps { eps: 1e-16 },
         SolverSpec::Hals { eps: 1e-16 },
+        SolverSpec::MuLin {
+            sigma: 1e-8,
+            delta: 1e-8,
+        },
     ]
     .into_iter()
     .map(|spec| (spec.title(), Box::new(move || spec.build()) as Make))

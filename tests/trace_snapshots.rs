@@ -79,6 +79,16 @@ fn hals_seed_0_scaled() {
 }
 
 #[test]
+fn mu_lin_seed_0() {
+    let mut e = Experiment::note(0, 2000);
+    e.solver = SolverSpec::MuLin {
+        sigma: 1e-8,
+        delta: 1e-8,
+    };
+    snap("mu_lin_seed0", e);
+}
+
+#[test]
 fn default_seed_is_the_documented_one() {
     // README.md and the book state seed 8 for `reproduce`; `Default` must use the constant.
     assert_eq!(DEFAULT_SEED, 8);

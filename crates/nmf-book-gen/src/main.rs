@@ -32,7 +32,7 @@ use nmf_core::ndarray::Array2;
 use nmf_core::tables;
 use nmf_core::trace::Half;
 use nmf_core::{DataKind, Dims, EventKind, Experiment, Outcome, Record, Status, Trace};
-use nmf_core::{InitKind, MuEps, SolverSpec};
+use nmf_core::{InitKind, LinMu, MuEps, SolverSpec};
 
 /// Regenerate the book's evidence (tables, facts, figures) from pinned seeds.
 #[derive(Parser, Debug)]
@@ -179,6 +179,19 @@ fn runs() -> Vec<RunSpec> {
             experiment: mu_eps(default.clone()),
             plot_every: 1,
             start: Start::Drawn,
+        },
+        RunSpec {
+            // The locked start of the `locked` run, under Lin's modified MU.
+            name: "lin-locked",
+            experiment: Experiment {
+                solver: SolverSpec::MuLin {
+                    sigma: LinMu::default().sigma,
+                    delta: LinMu::default().delta,
+                },
+                ..default.clone()
+            },
+            plot_every: 1,
+            start: Start::LockV(LOCKED_ENTRY.0, LOCKED_ENTRY.1),
         },
         RunSpec {
             // As `nmf-lab reproduce --solver hals --init scaled`.

@@ -11,8 +11,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nmf_core::exact::{self, ExactParams};
 use nmf_core::io::matrix_to_csv;
 use nmf_core::{
-    DataKind, Experiment, Factors, InitKind, MuEps, NmfError, ObjectiveMode, Outcome, Problem,
-    RunParams, SolverSpec, Status,
+    DataKind, Experiment, Factors, InitKind, LinMu, MuEps, NmfError, ObjectiveMode, Outcome,
+    Problem, RunParams, SolverSpec, Status,
 };
 
 mod output;
@@ -80,6 +80,8 @@ enum SolverArg {
     Mu,
     /// ε-MU (Gillis & Glineur 2012): MU with every entry floored at --eps, so none locks at 0.
     MuEps,
+    /// Lin's modified MU (Lin 2007): moves zero entries with a negative gradient, σ = δ = 1e-8.
+    MuLin,
     /// HALS (Cichocki & Phan 2009): exact row-by-row minimisation, floored at --eps. Start it
     /// with --init scaled: from the note's start (ten times too large) a whole row can hit the
     /// floor at once and its component is lost.
@@ -198,6 +200,7 @@ impl RunOpts {
             SolverArg::Mu => "mu",
             SolverArg::MuEps => "mu-eps",
             SolverArg::Hals => "hals",
+            SolverArg::MuLin => "mu-lin",
         }
     }
 
@@ -282,11 +285,18 @@ type AnyError = Box<dyn std::error::Error>;
 fn solver_spec(solver: SolverArg, eps: Option<f64>) -> Result<SolverSpec, clap::Error> {
     let spec = match (solver, eps) {
         (SolverArg::Mu, None) => SolverSpec::Mu,
-        (SolverArg::Mu, Some(_)) => {
+        (SolverArg::Mu | SolverArg::MuLin, Some(_)) => {
             return Err(<Cli as clap::CommandFactory>::command().error(
                 clap::error::ErrorKind::ArgumentConflict,
                 "--eps applies to --solver mu-eps and hals only",
             ))
+        }
+        (SolverArg::MuLin, None) => {
+            let d = LinMu::default();
+            SolverSpec::MuLin {
+                sigma: d.sigma,
+                delta: d.delta,
+            }
         }
         (SolverArg::MuEps, eps) => SolverSpec::MuEps {
             eps: eps.unwrap_or(MuEps::DEFAULT_EPS),

@@ -759,7 +759,7 @@ fn a_full_disk_fails_cleanly_and_keeps_the_previous_output() {
 #[test]
 fn every_solver_runs_on_digits_and_on_the_notes_instance_and_is_recorded() {
     let dir = tempfile::tempdir().unwrap();
-    for solver in ["mu", "mu-eps", "hals"] {
+    for solver in ["mu", "mu-eps", "mu-lin", "hals"] {
         for (name, args) in [
             (
                 "digits",
@@ -781,8 +781,10 @@ fn every_solver_runs_on_digits_and_on_the_notes_instance_and_is_recorded() {
             assert_eq!(o.status.code(), Some(0), "{solver} on {name}: {err}");
             let s = summary_of(&out);
             assert_eq!(s["experiment"]["solver"]["name"], solver);
-            if solver != "mu" {
-                assert_eq!(s["experiment"]["solver"]["eps"], 1e-16);
+            match solver {
+                "mu-eps" | "hals" => assert_eq!(s["experiment"]["solver"]["eps"], 1e-16),
+                "mu-lin" => assert_eq!(s["experiment"]["solver"]["sigma"], 1e-8),
+                _ => {}
             }
             assert_eq!(s["all_claims_hold"], true, "{solver} on {name}");
             let trace: serde_json::Value =
@@ -803,6 +805,7 @@ fn solver_options_that_do_not_fit_are_usage_errors() {
         vec!["--solver", "mu-eps", "--eps=-1e-3"],
         vec!["--solver", "mu-eps", "--eps", "inf"],
         vec!["--solver", "hals", "--eps", "0"],
+        vec!["--solver", "mu-lin", "--eps", "1e-9"],
         vec!["--solver", "hals-typo"],
     ] {
         let mut a = vec!["reproduce", "--out", out.to_str().unwrap()];

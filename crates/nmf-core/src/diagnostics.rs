@@ -248,6 +248,7 @@ fn fused_sums(
     new: ArrayView2<f64>,
     delta: ArrayView2<f64>,
     ratio: Option<ArrayView2<f64>>,
+    metric: Option<(ArrayView2<f64>, ArrayView2<f64>)>,
     sc: Scales,
 ) -> Sums {
     let dim = delta.dim();
@@ -272,6 +273,18 @@ fn fused_sums(
         x.to_slice()
             .map_or_else(|| Cow::Owned(x.iter().copied().collect()), Cow::Borrowed)
     });
+    // A solver's own metric K = D̄ ⊘ V̄ (Lin's MU) instead of MU's (XV) ⊘ V.
+    fn row_major(x: ArrayView2<'_, f64>) -> Cow<'_, [f64]> {
+        x.to_slice()
+            .map_or_else(|| Cow::Owned(x.iter().copied().collect()), Cow::Borrowed)
+    }
+    let metric = metric.map(|(d, v)| {
+        assert!(
+            d.dim() == dim && v.dim() == dim,
+            "half_step: metric has another shape than ΔV"
+        );
+        (row_major(d), row_major(v))
+    });
     let half = 0.5;
     let mut s = Sums::default();
     for i in 0..d.len() {
@@ -284,7 +297,10 @@ fn fused_sums(
         s.decrease += formulas::decrease_stable_term(&ah, &xoh, &xdh, &dh, &half);
         s.delta_sq += dh * dh;
         // D·(ΔV/V)·ΔV with V scaled like ΔV: the ratio ΔV/V keeps its bits.
-        if let Some(t) = formulas::k_norm_sq_term(&xoh, &(vo_ * sc.d), &dh) {
+        let (kd, kv) = metric
+            .as_ref()
+            .map_or((xoh, vo_ * sc.d), |(md, mv)| (md[i] * sc.a, mv[i] * sc.d));
+        if let Some(t) = formulas::k_norm_sq_term(&kd, &kv, &dh) {
             s.k_norm_sq += t;
         }
         s.scale += scale_term(dh, ah, xoh, xnh);
@@ -393,6 +409,9 @@ pub fn half_step(h: &HalfStep, note: bool) -> HalfDiag {
         h.new.view(),
         delta.view(),
         h.mu.as_ref().map(|mu| mu.ratio.view()),
+        h.mu.as_ref()
+            .and_then(|mu| mu.metric.as_ref())
+            .map(|(d, v)| (d.view(), v.view())),
         sc,
     );
     let ea_ed = e_a + e_d;
@@ -531,6 +550,7 @@ mod tests {
                         h.new.view(),
                         delta.view(),
                         Some(mu.ratio.view()),
+                        None,
                         sc,
                     );
                     let a = h.cross.mapv(|x| x * sc.a);

@@ -77,6 +77,12 @@ impl ExactParams {
             );
         }
         self.solver.check()?;
+        if let SolverSpec::MuLin { .. } = self.solver {
+            return param(
+                "solver",
+                "Lin's MU has no exact check yet (its claims are checked in floating point)".into(),
+            );
+        }
         if self.max_dim > MAX_EXACT_DIM {
             return param(
                 "max_dim",
@@ -407,6 +413,7 @@ pub fn verify(params: ExactParams) -> Result<ExactReport> {
         SolverSpec::Mu => ExactSolver::Mu,
         SolverSpec::MuEps { eps } => ExactSolver::MuEps(exact_q(eps)),
         SolverSpec::Hals { eps } => ExactSolver::Hals(exact_q(eps)),
+        SolverSpec::MuLin { .. } => unreachable!("refused by ExactParams::check"),
     };
     let mut r = rng(params.seed);
     let max_dim = params.max_dim;

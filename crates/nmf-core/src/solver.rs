@@ -22,6 +22,10 @@ pub struct MuParts<T = f64> {
     /// update changes it afterwards (ε-MU's floor): Lemma 2's ratio form, which rests on
     /// $V' = V \circ R$ with $R = A \oslash D$, is then not evaluated.
     pub exact_image: bool,
+    /// The solver's own diagonal metric $K = \bar D \oslash \bar V$ as the pair
+    /// $(\bar D, \bar V)$, when it is not MU's $(XV) \oslash V$ (Lin's modified MU). The K-norm
+    /// columns and claims use it.
+    pub metric: Option<(Array2<T>, Array2<T>)>,
 }
 
 /// What one half-step formed, in **column layout** (see [`crate::formulas`]): for the V
@@ -183,6 +187,7 @@ fn mu_half<T: Field>(
             denom,
             ratio,
             exact_image: true,
+            metric: None,
         }),
     })
 }
@@ -249,11 +254,13 @@ pub enum SolverSpec {
     MuEps { eps: f64 },
     /// [`Hals`].
     Hals { eps: f64 },
+    /// [`LinMu`].
+    MuLin { sigma: f64, delta: f64 },
 }
 
 impl SolverSpec {
     /// The names, as the CLI spells them.
-    pub const NAMES: [&'static str; 3] = ["mu", "mu-eps", "hals"];
+    pub const NAMES: [&'static str; 4] = ["mu", "mu-eps", "mu-lin", "hals"];
 
     /// Check the parameters: ε finite and > 0.
     pub fn check(&self) -> crate::Result<()> {
@@ -268,6 +275,17 @@ impl SolverSpec {
                 name: "eps",
                 message: format!("must be finite and > 0, got {eps}"),
             }),
+            SolverSpec::MuLin { sigma, delta } => {
+                for (name, x) in [("sigma", sigma), ("delta", delta)] {
+                    if !(x.is_finite() && x > 0.0) {
+                        return Err(crate::NmfError::Param {
+                            name,
+                            message: format!("must be finite and > 0, got {x}"),
+                        });
+                    }
+                }
+                Ok(())
+            }
         }
     }
 
@@ -277,6 +295,9 @@ impl SolverSpec {
             SolverSpec::Mu => "MU".into(),
             SolverSpec::MuEps { eps } => format!("ε-MU (ε = {eps:e})"),
             SolverSpec::Hals { eps } => format!("HALS (ε = {eps:e})"),
+            SolverSpec::MuLin { sigma, delta } => {
+                format!("Lin's MU (σ = {sigma:e}, δ = {delta:e})")
+            }
         }
     }
 
@@ -286,6 +307,7 @@ impl SolverSpec {
             SolverSpec::Mu => Box::new(Mu),
             SolverSpec::MuEps { eps } => Box::new(MuEps { eps }),
             SolverSpec::Hals { eps } => Box::new(Hals { eps }),
+            SolverSpec::MuLin { sigma, delta } => Box::new(LinMu { sigma, delta }),
         }
     }
 }
@@ -369,6 +391,142 @@ impl<T: Field> Solver<T> for MuEps<T> {
                 p.zero_rows(),
             ),
             &self.eps,
+        )
+        .map_err(|e| e.of(Which::U, |z, i| (i + 1, z + 1)))?;
+        f.v.assign(&v.new);
+        f.u.assign(&u.new.t());
+        Ok(Step { v, u })
+    }
+}
+
+/// Lin's modified MU (Lin, *IEEE TNN* 18(6), 2007), which repairs zero locking: with
+/// $\nabla = XV - A$ and
+/// $$\bar V_{zi} = \begin{cases} V_{zi} & \nabla_{zi} \ge 0\\ \max(V_{zi}, \sigma) & \nabla_{zi} < 0\end{cases},
+///   \qquad V' = V - \frac{\bar V}{X\bar V + \delta}\circ\nabla ,$$
+/// a zero entry with a negative gradient is moved (MU would keep it at 0 for ever), and every
+/// limit point is stationary (Lin's Theorem 7). The step is $V' = V - \bar K^{-1}\nabla$ with
+/// the diagonal metric $\bar K = \mathrm{Diag}((X\bar V + \delta)\oslash\bar V) \succeq X$ on the
+/// entries that move (Lee and Seung's lemma at $\bar V$), the exact minimiser of the majoriser
+/// $G(V') = g(V) + \langle\nabla, V' - V\rangle + \tfrac12\|V' - V\|_{\bar K}^2$. Hence in
+/// that metric everything of Chapter 3 holds: the K-identity
+/// $g(V) - g(V') = \|\Delta\|_{\bar K}^2 - \tfrac12\|U\Delta\|^2$, the K-ratio in $[\tfrac12, 1]$,
+/// $\langle\nabla g(V'), V - V'\rangle = \|\Delta\|_{\bar K}^2 - \|\Delta\|_X^2 \ge 0$, sufficient
+/// decrease and the diagonal bound. The update is formed so that it is ≥ 0 in floating point
+/// too: $V\circ(X(\bar V - V) + A + \delta)\oslash(X\bar V + \delta)$ where $\nabla \ge 0$ (every
+/// term ≥ 0), $V + \bar V\circ|\nabla|\oslash(X\bar V + \delta)$ where $\nabla < 0$.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LinMu {
+    /// σ: the least size an entry with a negative gradient is treated as having.
+    pub sigma: f64,
+    /// δ: added to the denominator.
+    pub delta: f64,
+}
+
+impl Default for LinMu {
+    /// σ = δ = 10⁻⁸.
+    fn default() -> Self {
+        LinMu {
+            sigma: 1e-8,
+            delta: 1e-8,
+        }
+    }
+}
+
+/// One half-step of Lin's modified MU in column layout (see [`LinMu`]).
+fn lin_half(
+    fixed: ArrayView2<f64>,
+    cross: Array2<f64>,
+    old: Array2<f64>,
+    sigma: f64,
+    delta: f64,
+) -> Result<HalfStep, HalfError> {
+    let gram = fixed.dot(&fixed.t());
+    if let Some(z) = (0..gram.nrows())
+        .find(|&z| gram[[z, z]].is_below_normal() && fixed.row(z).iter().any(|x| *x != 0.0))
+    {
+        return Err(HalfError::Underflow(z));
+    }
+    let x_old = gram.dot(&old);
+    let grad = &x_old - &cross;
+    let v_bar =
+        ndarray::Zip::from(&old)
+            .and(&grad)
+            .map_collect(|&v, &g| if g < 0.0 { v.max(sigma) } else { v });
+    // X(V̄ − V) + A + δ: every term ≥ 0, so the numerator where ∇ ≥ 0 is ≥ 0 in floating
+    // point too.
+    let num = gram.dot(&(&v_bar - &old)) + &cross + delta;
+    let d_bar = gram.dot(&v_bar).mapv(|x| x + delta);
+    if let Some((z, i)) = first_non_finite(&[&gram, &cross, &x_old, &d_bar]) {
+        return Err(HalfError::Overflow(z, i));
+    }
+    let mut new = Array2::zeros(old.raw_dim());
+    ndarray::Zip::from(&mut new)
+        .and(&old)
+        .and(&v_bar)
+        .and(&grad)
+        .and(&num)
+        .and(&d_bar)
+        .for_each(|n, &v, &vb, &g, &nu, &d| {
+            *n = if g >= 0.0 {
+                v * (nu / d)
+            } else {
+                v + vb * (-g / d)
+            };
+        });
+    if let Some((z, i)) = first_non_finite(&[&new]) {
+        return Err(HalfError::Overflow(z, i));
+    }
+    let ratio = ndarray::Zip::from(&new)
+        .and(&old)
+        .map_collect(|&n, &o| if o != 0.0 { n / o } else { 0.0 });
+    Ok(HalfStep {
+        gram,
+        cross,
+        old,
+        new,
+        mu: Some(MuParts {
+            denom: x_old,
+            ratio,
+            exact_image: false,
+            metric: Some((d_bar, v_bar)),
+        }),
+    })
+}
+
+impl Solver for LinMu {
+    fn name(&self) -> &'static str {
+        "mu-lin"
+    }
+
+    /// The generic claims and, in Lin's metric $\bar K$, everything of Chapter 3 but the ratio
+    /// form of Lemma 2.
+    fn claims(&self) -> Vec<Claim> {
+        let mut c = Claim::generic();
+        for h in Half::BOTH {
+            c.extend([
+                Claim::InnerNonneg(h),
+                Claim::SufficientDecrease(h),
+                Claim::KRatioBounds(h),
+                Claim::KIdentity(h),
+                Claim::DiagDecrease(h),
+                Claim::KHalfDecrease(h),
+            ]);
+        }
+        c
+    }
+
+    fn step(&mut self, p: &Problem, f: &mut Factors) -> Result<Step, StepError> {
+        let m = p.m();
+        let ut = f.u.t();
+        let v = lin_half(ut, ut.dot(&m), f.v.clone(), self.sigma, self.delta)
+            .map_err(|e| e.of(Which::V, |z, i| (z + 1, i + 1)))?;
+        let vn = v.new.view();
+        let u = lin_half(
+            vn,
+            vn.dot(&m.t()),
+            ut.as_standard_layout().into_owned(),
+            self.sigma,
+            self.delta,
         )
         .map_err(|e| e.of(Which::U, |z, i| (i + 1, z + 1)))?;
         f.v.assign(&v.new);
