@@ -840,6 +840,18 @@ fn generate(args: &Args) -> Result<(), String> {
     facts.add("exact-hals-identities", rep_hals.identities);
     facts.add("exact-hals-mismatches", rep_hals.mismatches.len());
     facts.add("exact-hals-floored", rep_hals.floored);
+    let lin_params = ExactParams {
+        solver: SolverSpec::MuLin {
+            sigma: 0.25,
+            delta: 1.0 / 64.0,
+        },
+        ..exact_params()
+    };
+    let rep_lin = exact::verify(lin_params).map_err(|e| format!("exact check of Lin's MU: {e}"))?;
+    facts.add("exact-lin-half-steps", rep_lin.half_steps);
+    facts.add("exact-lin-identities", rep_lin.identities);
+    facts.add("exact-lin-mismatches", rep_lin.mismatches.len());
+    facts.add("exact-lin-lifted", rep_lin.floored);
     let rep_eps =
         exact::verify(exact_eps_params()).map_err(|e| format!("exact check of ε-MU: {e}"))?;
     facts.add("exact-eps-half-steps", rep_eps.half_steps);

@@ -415,11 +415,11 @@ impl<T: Field> Solver<T> for MuEps<T> {
 /// too: $V\circ(X(\bar V - V) + A + \delta)\oslash(X\bar V + \delta)$ where $\nabla \ge 0$ (every
 /// term ≥ 0), $V + \bar V\circ|\nabla|\oslash(X\bar V + \delta)$ where $\nabla < 0$.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct LinMu {
+pub struct LinMu<T = f64> {
     /// σ: the least size an entry with a negative gradient is treated as having.
-    pub sigma: f64,
+    pub sigma: T,
     /// δ: added to the denominator.
-    pub delta: f64,
+    pub delta: T,
 }
 
 impl Default for LinMu {
@@ -432,53 +432,59 @@ impl Default for LinMu {
     }
 }
 
-/// One half-step of Lin's modified MU in column layout (see [`LinMu`]).
-fn lin_half(
-    fixed: ArrayView2<f64>,
-    cross: Array2<f64>,
-    old: Array2<f64>,
-    sigma: f64,
-    delta: f64,
-) -> Result<HalfStep, HalfError> {
-    let gram = fixed.dot(&fixed.t());
+/// One half-step of Lin's modified MU in column layout (see [`LinMu`]), in any scalar.
+fn lin_half<T: Field>(
+    fixed: ArrayView2<T>,
+    cross: Array2<T>,
+    old: Array2<T>,
+    sigma: &T,
+    delta: &T,
+) -> Result<HalfStep<T>, HalfError> {
+    let gram = T::matmul(fixed, fixed.t());
     if let Some(z) = (0..gram.nrows())
-        .find(|&z| gram[[z, z]].is_below_normal() && fixed.row(z).iter().any(|x| *x != 0.0))
+        .find(|&z| gram[[z, z]].is_below_normal() && fixed.row(z).iter().any(|x| !x.is_zero()))
     {
         return Err(HalfError::Underflow(z));
     }
-    let x_old = gram.dot(&old);
+    let x_old = T::matmul(gram.view(), old.view());
     let grad = &x_old - &cross;
-    let v_bar =
-        ndarray::Zip::from(&old)
-            .and(&grad)
-            .map_collect(|&v, &g| if g < 0.0 { v.max(sigma) } else { v });
+    let v_bar = ndarray::Zip::from(&old).and(&grad).map_collect(|v, g| {
+        if *g < T::zero() && *v < *sigma {
+            sigma.clone()
+        } else {
+            v.clone()
+        }
+    });
     // X(V̄ − V) + A + δ: every term ≥ 0, so the numerator where ∇ ≥ 0 is ≥ 0 in floating
     // point too.
-    let num = gram.dot(&(&v_bar - &old)) + &cross + delta;
-    let d_bar = gram.dot(&v_bar).mapv(|x| x + delta);
+    let num = (T::matmul(gram.view(), (&v_bar - &old).view()) + &cross).mapv(|x| x + delta.clone());
+    let d_bar = T::matmul(gram.view(), v_bar.view()).mapv(|x| x + delta.clone());
     if let Some((z, i)) = first_non_finite(&[&gram, &cross, &x_old, &d_bar]) {
         return Err(HalfError::Overflow(z, i));
     }
-    let mut new = Array2::zeros(old.raw_dim());
+    let mut new = old.clone();
     ndarray::Zip::from(&mut new)
-        .and(&old)
         .and(&v_bar)
         .and(&grad)
         .and(&num)
         .and(&d_bar)
-        .for_each(|n, &v, &vb, &g, &nu, &d| {
-            *n = if g >= 0.0 {
-                v * (nu / d)
+        .for_each(|n, vb, g, nu, d| {
+            *n = if *g >= T::zero() {
+                n.clone() * (nu.clone() / d.clone())
             } else {
-                v + vb * (-g / d)
+                n.clone() + vb.clone() * ((T::zero() - g.clone()) / d.clone())
             };
         });
     if let Some((z, i)) = first_non_finite(&[&new]) {
         return Err(HalfError::Overflow(z, i));
     }
-    let ratio = ndarray::Zip::from(&new)
-        .and(&old)
-        .map_collect(|&n, &o| if o != 0.0 { n / o } else { 0.0 });
+    let ratio = ndarray::Zip::from(&new).and(&old).map_collect(|n, o| {
+        if o.is_zero() {
+            T::zero()
+        } else {
+            n.clone() / o.clone()
+        }
+    });
     Ok(HalfStep {
         gram,
         cross,
@@ -493,7 +499,7 @@ fn lin_half(
     })
 }
 
-impl Solver for LinMu {
+impl<T: Field> Solver<T> for LinMu<T> {
     fn name(&self) -> &'static str {
         "mu-lin"
     }
@@ -515,18 +521,18 @@ impl Solver for LinMu {
         c
     }
 
-    fn step(&mut self, p: &Problem, f: &mut Factors) -> Result<Step, StepError> {
+    fn step(&mut self, p: &Problem<T>, f: &mut Factors<T>) -> Result<Step<T>, StepError> {
         let m = p.m();
         let ut = f.u.t();
-        let v = lin_half(ut, ut.dot(&m), f.v.clone(), self.sigma, self.delta)
+        let v = lin_half(ut, T::matmul(ut, m), f.v.clone(), &self.sigma, &self.delta)
             .map_err(|e| e.of(Which::V, |z, i| (z + 1, i + 1)))?;
         let vn = v.new.view();
         let u = lin_half(
             vn,
-            vn.dot(&m.t()),
+            T::matmul(vn, m.t()),
             ut.as_standard_layout().into_owned(),
-            self.sigma,
-            self.delta,
+            &self.sigma,
+            &self.delta,
         )
         .map_err(|e| e.of(Which::U, |z, i| (i + 1, z + 1)))?;
         f.v.assign(&v.new);
