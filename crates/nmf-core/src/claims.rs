@@ -688,19 +688,22 @@ pub enum Claim {
     /// [`lemma1`]: the decrease of a quadratic half-problem splits into the step's quadratic
     /// term and an inner product (any step).
     Lemma1(Half),
-    /// [`lemma2`]: the ratio form of that inner product (multiplicative updates).
+    /// [`lemma2`]: the ratio form of that inner product (plain MU only: it rests on
+    /// $V' = V\circ(A\oslash XV)$ exactly).
     Lemma2(Half),
-    /// [`inner_nonneg`] (multiplicative updates).
+    /// [`inner_nonneg`] (exact minimisers of a diagonal majoriser: MU, Lin's MU).
     InnerNonneg(Half),
-    /// [`sufficient_decrease`] (multiplicative updates).
+    /// [`sufficient_decrease`] (minimisers of MU's majoriser over a convex set: MU, ε-MU,
+    /// Lin's MU).
     SufficientDecrease(Half),
     /// [`theta_bounds`]: the Rayleigh quotient of the step (any step).
     ThetaBounds(Half),
-    /// [`k_ratio_bounds`] (multiplicative updates).
+    /// [`k_ratio_bounds`] (exact minimisers of a diagonal majoriser: MU, Lin's MU).
     KRatioBounds(Half),
-    /// [`k_identity`] (multiplicative updates).
+    /// [`k_identity`] (exact minimisers of a diagonal majoriser: MU, Lin's MU).
     KIdentity(Half),
-    /// [`diag_decrease`] (multiplicative updates).
+    /// [`diag_decrease`] (MU, ε-MU, Lin's MU through $K \succeq \mathrm{Diag}(X)$; HALS through
+    /// its per-row decrease).
     DiagDecrease(Half),
     /// [`k_half_decrease`]: the decrease of a step that minimises MU's majoriser over a
     /// convex set containing the old point (MU, ε-MU).
@@ -734,7 +737,8 @@ impl Claim {
     /// The claims that hold for **any** alternating method on $\tfrac12\|M - UV\|^2$ that is
     /// meant to decrease it: monotonicity (what every such proof shows), Lemma 1 (an identity
     /// of the quadratic half-problem for any step) and the Rayleigh-quotient bounds on θ (true
-    /// of any non-zero step). The rest depend on the multiplicative form of the update.
+    /// of any non-zero step). The rest belong to a method's own proof, which declares them
+    /// ([`crate::Solver::claims`]).
     pub fn generic() -> Vec<Claim> {
         let mut out = vec![Claim::ObjectiveNonIncreasing];
         for h in Half::BOTH {

@@ -1,9 +1,11 @@
 //! # nmf-core
 //!
-//! The single source of truth of nmf-lab: the Lee–Seung multiplicative updates (MU) for
-//! $\min_{U,V\ge0} f(U,V) = \tfrac12\|M - UV\|_F^2$, every per-iteration quantity of their
-//! convergence proof, checks of a trace against the proof ([`claims`]), and an exact
-//! verification of the proof's identities in rational arithmetic ([`exact`]).
+//! The single source of truth of nmf-lab: alternating methods for
+//! $\min_{U,V\ge0} f(U,V) = \tfrac12\|M - UV\|_F^2$ (Lee–Seung MU, ε-MU, Lin's modified MU,
+//! HALS, and any [`solver::UpdateRule`] a researcher writes), every per-iteration quantity of
+//! their convergence proofs, checks of a trace against the claims each solver declares
+//! ([`claims`]), and an exact verification of the proofs' identities in rational arithmetic,
+//! running the solvers' own code ([`exact`]).
 //!
 //! ```
 //! use nmf_core::Experiment;
@@ -13,10 +15,12 @@
 //! ```
 //!
 //! Module map: [`problem`] (validated input), [`init`] (seeded draws), [`solver`] (the
-//! [`Solver`] trait and [`Mu`]), [`formulas`] (the proof's formulas, generic over the scalar),
-//! [`diagnostics`] and [`spectral`] (per-half-step quantities), [`run`](mod@run) (the driver),
-//! [`trace`] (records, events, stop reasons), [`claims`], [`tables`] (the claims and events as
-//! tables, for every rendering), [`exact`], [`io`], [`experiment`].
+//! [`Solver`] trait, generic over the scalar, and the solvers), [`loss`] (the objective, its
+//! gradients and half-step quantities), [`formulas`] (the proofs' formulas, generic over the
+//! scalar), [`diagnostics`] and [`spectral`] (per-half-step quantities), [`run`](mod@run) (the
+//! driver: step → observe → record → stop), [`trace`] (typed records, events, stop reasons),
+//! [`roundoff`] (u, γ_N), [`claims`], [`tables`] (the claims and events as tables, for every
+//! rendering), [`exact`], [`rate`] (MU's local linear rate), [`io`], [`experiment`].
 
 pub mod claims;
 pub mod datasets;
