@@ -358,9 +358,9 @@ impl<T: Field> Solver<T> for MuEps<T> {
         "mu-eps"
     }
 
-    /// The generic claims; sufficient decrease, the diagonal bound and the K-half bound (all
-    /// from $g(V) - g(V') \ge \tfrac12\|\Delta\|_K^2$ with $K \succeq X \succeq$ nothing less than
-    /// $\min_z X_{zz}$ on the diagonal); and the floor.
+    /// The generic claims; the K-half bound $g(V) - g(V') \ge \tfrac12\|\Delta\|_K^2$ and what
+    /// follows from it: sufficient decrease (as $K \succeq X$) and the diagonal bound (as
+    /// $K_{zz} \ge X_{zz}$); and the floor.
     fn claims(&self) -> Vec<Claim> {
         let mut c = Claim::generic();
         for h in Half::BOTH {
