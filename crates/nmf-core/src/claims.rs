@@ -355,6 +355,21 @@ struct Rel {
 }
 
 impl Rel {
+    /// decrease ≥ `bound` (σ-relative): `bound − decrease` against
+    /// $\gamma + 2u + 2U + I + \gamma|\text{bound}|$, the decrease's own error budget plus the
+    /// bound's, a sum of positive terms within γ of itself. Shared by [`diag_decrease`] and
+    /// [`k_half_decrease`].
+    // ANCHOR: lower_bound
+    fn lower_bound(&self, bound: f64) -> RowCheck {
+        let tol = self.gamma
+            + 2.0 * UNIT_ROUNDOFF
+            + 2.0 * self.underflow
+            + self.iterate
+            + self.gamma * bound.abs();
+        RowCheck::resolved_if(self.resolved(), bound - self.decrease, tol)
+    }
+    // ANCHOR_END: lower_bound
+
     /// Whether the row is resolved (see [`resolved`]).
     fn resolved(&self) -> bool {
         resolved(
@@ -585,11 +600,7 @@ pub fn k_half_decrease(rows: &[Record], d: Dims, half: Half) -> Verdict {
             let Some(kn) = h.k_norm else {
                 return RowCheck::Skip;
             };
-            let bound = 0.5 * kn;
-            let value = bound - h.decrease;
-            let tol =
-                h.gamma + 2.0 * UNIT_ROUNDOFF + 2.0 * h.underflow + h.iterate + h.gamma * bound;
-            RowCheck::resolved_if(h.resolved(), value, tol)
+            h.lower_bound(0.5 * kn)
         },
     )
 }
@@ -622,13 +633,7 @@ pub fn diag_decrease(rows: &[Record], d: Dims, half: Half) -> Verdict {
             let Some(h) = half.rel(r, d) else {
                 return RowCheck::Skip;
             };
-            let value = h.diag_bound - h.decrease;
-            let tol = h.gamma
-                + 2.0 * UNIT_ROUNDOFF
-                + 2.0 * h.underflow
-                + h.iterate
-                + h.gamma * h.diag_bound.abs();
-            RowCheck::resolved_if(h.resolved(), value, tol)
+            h.lower_bound(h.diag_bound)
         },
     )
 }

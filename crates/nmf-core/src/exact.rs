@@ -237,7 +237,10 @@ fn check_half(
     let def = definitional(data, fixed, w, w_new);
 
     // ANCHOR: exact_identities
-    let x_old = matmul(x.view(), w.view());
+    // X·W: the solver's own denominator where it formed one (MU, ε-MU, Lin), else formed here.
+    let x_old =
+        h.mu.as_ref()
+            .map_or_else(|| matmul(x.view(), w.view()), |mu| mu.denom.clone());
     let step = formulas::step(x_delta.view(), delta.view());
     let inner = formulas::inner_direct(a.view(), x_new.view(), delta.view());
     let decrease = formulas::decrease_stable(a.view(), x_old.view(), x_delta.view(), delta.view());

@@ -92,12 +92,7 @@ impl Problem {
             });
         }
         let m_norm_sq = crate::scaling::frob_sq(m.view());
-        let zero_rows = (0..rows)
-            .filter(|&i| m.row(i).iter().all(|&x| x == 0.0))
-            .collect();
-        let zero_cols = (0..cols)
-            .filter(|&j| m.column(j).iter().all(|&x| x == 0.0))
-            .collect();
+        let (zero_rows, zero_cols) = zero_lines(m.view());
         Ok(Problem {
             m,
             rank,
@@ -170,12 +165,7 @@ impl<T: Field> Problem<T> {
             });
         }
         let m_norm_sq = crate::formulas::frob_inner(m.view(), m.view());
-        let zero_rows = (0..rows)
-            .filter(|&i| m.row(i).iter().all(|x| x.is_zero()))
-            .collect();
-        let zero_cols = (0..cols)
-            .filter(|&j| m.column(j).iter().all(|x| x.is_zero()))
-            .collect();
+        let (zero_rows, zero_cols) = zero_lines(m.view());
         Ok(Problem {
             m,
             rank,
@@ -184,6 +174,19 @@ impl<T: Field> Problem<T> {
             zero_cols,
         })
     }
+}
+
+/// The (0-based) rows and columns of `m` that are all zero.
+fn zero_lines<T: Field>(m: ArrayView2<T>) -> (Vec<usize>, Vec<usize>) {
+    let (rows, cols) = m.dim();
+    (
+        (0..rows)
+            .filter(|&i| m.row(i).iter().all(|x| x.is_zero()))
+            .collect(),
+        (0..cols)
+            .filter(|&j| m.column(j).iter().all(|x| x.is_zero()))
+            .collect(),
+    )
 }
 
 impl Factors {

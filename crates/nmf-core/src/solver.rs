@@ -153,6 +153,58 @@ fn first_non_finite<T: Field>(arrays: &[&Array2<T>]) -> Option<(usize, usize)> {
         .min()
 }
 
+/// One iteration of an alternating method: `half` updates V (`fixed` = Uᵀ in row layout, the
+/// cross product UᵀM, the old V, the zero columns of M), then U with the new V on the
+/// transposed problem (`fixed` = V', cross V'Mᵀ, old Uᵀ, the zero rows of M). The one place
+/// the V-then-U order, the layouts and the error positions are written; `f` changes only
+/// when both halves succeed.
+// ANCHOR: alternate
+fn alternate<T: Field>(
+    p: &Problem<T>,
+    f: &mut Factors<T>,
+    mut half: impl FnMut(
+        ArrayView2<T>,
+        Array2<T>,
+        Array2<T>,
+        &[usize],
+    ) -> Result<HalfStep<T>, HalfError>,
+) -> Result<Step<T>, StepError> {
+    let m = p.m();
+    // V half-step: X = UᵀU, A = UᵀM.
+    let ut = f.u.t();
+    let v = half(ut, T::matmul(ut, m), f.v.clone(), p.zero_cols())
+        .map_err(|e| e.of(Which::V, |z, i| (z + 1, i + 1)))?;
+    // U half-step with the new V: Y = V'V'ᵀ, (MV'ᵀ)ᵀ = V'Mᵀ, old = Uᵀ in standard (row-major)
+    // layout, so that the column-layout loops run over contiguous rows.
+    let vn = v.new.view();
+    let u = half(
+        vn,
+        T::matmul(vn, m.t()),
+        ut.as_standard_layout().into_owned(),
+        p.zero_rows(),
+    )
+    // column layout (z, i) of Uᵀ is U[i, z]
+    .map_err(|e| e.of(Which::U, |z, i| (i + 1, z + 1)))?;
+    f.v.assign(&v.new);
+    f.u.assign(&u.new.t());
+    Ok(Step { v, u })
+}
+// ANCHOR_END: alternate
+
+/// The Gram matrix of `fixed` (row layout), or where it underflowed: a diagonal entry
+/// ‖row z‖² below the normal range while row z is not zero, so that every product a half-step
+/// forms from that row is no longer represented to working precision. Every solver's
+/// half-step starts here.
+fn gram_checked<T: Field>(fixed: ArrayView2<T>) -> Result<Array2<T>, HalfError> {
+    let gram = T::matmul(fixed, fixed.t());
+    match (0..gram.nrows())
+        .find(|&z| gram[[z, z]].is_below_normal() && fixed.row(z).iter().any(|x| !x.is_zero()))
+    {
+        Some(z) => Err(HalfError::Underflow(z)),
+        None => Ok(gram),
+    }
+}
+
 /// One MU half-step in column layout; `fixed` is the fixed factor in row layout (its rows
 /// are the columns of `U`, or the rows of `V'`), whose Gram matrix `gram` is.
 fn mu_half<T: Field>(
@@ -161,14 +213,7 @@ fn mu_half<T: Field>(
     old: Array2<T>,
     off_support: &[usize],
 ) -> Result<HalfStep<T>, HalfError> {
-    let gram = T::matmul(fixed, fixed.t());
-    // A Gram diagonal entry ‖row z‖² below the normal range while row z is not zero: the
-    // squares underflowed, and so will every product MU forms from that row.
-    if let Some(z) = (0..gram.nrows())
-        .find(|&z| gram[[z, z]].is_below_normal() && fixed.row(z).iter().any(|x| !x.is_zero()))
-    {
-        return Err(HalfError::Underflow(z));
-    }
+    let gram = gram_checked(fixed)?;
     let denom = T::matmul(gram.view(), old.view());
     if let Some((z, i)) = first_non_finite(&[&gram, &cross, &denom]) {
         return Err(HalfError::Overflow(z, i));
@@ -218,26 +263,7 @@ impl<T: Field> Solver<T> for Mu {
     }
 
     fn step(&mut self, p: &Problem<T>, f: &mut Factors<T>) -> Result<Step<T>, StepError> {
-        let m = p.m();
-        // V half-step: X = UᵀU, A = UᵀM.
-        let ut = f.u.t();
-        let v = mu_half(ut, T::matmul(ut, m), f.v.clone(), p.zero_cols())
-            .map_err(|e| e.of(Which::V, |z, i| (z + 1, i + 1)))?;
-        // U half-step with the new V: Y = V'V'ᵀ, (MV'ᵀ)ᵀ = V'Mᵀ, old = Uᵀ.
-        let vn = v.new.view();
-        // Uᵀ in standard (row-major) layout, so that the column-layout loops run over
-        // contiguous rows.
-        let u = mu_half(
-            vn,
-            T::matmul(vn, m.t()),
-            ut.as_standard_layout().into_owned(),
-            p.zero_rows(),
-        )
-        // column layout (z, i) of Uᵀ is U[i, z]
-        .map_err(|e| e.of(Which::U, |z, i| (i + 1, z + 1)))?;
-        f.v.assign(&v.new);
-        f.u.assign(&u.new.t());
-        Ok(Step { v, u })
+        alternate(p, f, mu_half)
     }
 }
 // ANCHOR_END: mu_step
@@ -375,27 +401,10 @@ impl<T: Field> Solver<T> for MuEps<T> {
     }
 
     fn step(&mut self, p: &Problem<T>, f: &mut Factors<T>) -> Result<Step<T>, StepError> {
-        let m = p.m();
-        let ut = f.u.t();
-        let v = floored(
-            mu_half(ut, T::matmul(ut, m), f.v.clone(), p.zero_cols()),
-            &self.eps,
-        )
-        .map_err(|e| e.of(Which::V, |z, i| (z + 1, i + 1)))?;
-        let vn = v.new.view();
-        let u = floored(
-            mu_half(
-                vn,
-                T::matmul(vn, m.t()),
-                ut.as_standard_layout().into_owned(),
-                p.zero_rows(),
-            ),
-            &self.eps,
-        )
-        .map_err(|e| e.of(Which::U, |z, i| (i + 1, z + 1)))?;
-        f.v.assign(&v.new);
-        f.u.assign(&u.new.t());
-        Ok(Step { v, u })
+        let eps = &self.eps;
+        alternate(p, f, |fixed, cross, old, off| {
+            floored(mu_half(fixed, cross, old, off), eps)
+        })
     }
 }
 
@@ -440,12 +449,7 @@ fn lin_half<T: Field>(
     sigma: &T,
     delta: &T,
 ) -> Result<HalfStep<T>, HalfError> {
-    let gram = T::matmul(fixed, fixed.t());
-    if let Some(z) = (0..gram.nrows())
-        .find(|&z| gram[[z, z]].is_below_normal() && fixed.row(z).iter().any(|x| !x.is_zero()))
-    {
-        return Err(HalfError::Underflow(z));
-    }
+    let gram = gram_checked(fixed)?;
     let x_old = T::matmul(gram.view(), old.view());
     let grad = &x_old - &cross;
     let v_bar = ndarray::Zip::from(&old).and(&grad).map_collect(|v, g| {
@@ -522,22 +526,10 @@ impl<T: Field> Solver<T> for LinMu<T> {
     }
 
     fn step(&mut self, p: &Problem<T>, f: &mut Factors<T>) -> Result<Step<T>, StepError> {
-        let m = p.m();
-        let ut = f.u.t();
-        let v = lin_half(ut, T::matmul(ut, m), f.v.clone(), &self.sigma, &self.delta)
-            .map_err(|e| e.of(Which::V, |z, i| (z + 1, i + 1)))?;
-        let vn = v.new.view();
-        let u = lin_half(
-            vn,
-            T::matmul(vn, m.t()),
-            ut.as_standard_layout().into_owned(),
-            &self.sigma,
-            &self.delta,
-        )
-        .map_err(|e| e.of(Which::U, |z, i| (i + 1, z + 1)))?;
-        f.v.assign(&v.new);
-        f.u.assign(&u.new.t());
-        Ok(Step { v, u })
+        let (sigma, delta) = (&self.sigma, &self.delta);
+        alternate(p, f, |fixed, cross, old, _| {
+            lin_half(fixed, cross, old, sigma, delta)
+        })
     }
 }
 
@@ -609,12 +601,7 @@ fn hals_half<T: Field>(
     old: Array2<T>,
     eps: &T,
 ) -> Result<HalfStep<T>, HalfError> {
-    let gram = T::matmul(fixed, fixed.t());
-    if let Some(z) = (0..gram.nrows())
-        .find(|&z| gram[[z, z]].is_below_normal() && fixed.row(z).iter().any(|x| !x.is_zero()))
-    {
-        return Err(HalfError::Underflow(z));
-    }
+    let gram = gram_checked(fixed)?;
     if let Some((z, i)) = first_non_finite(&[&gram, &cross]) {
         return Err(HalfError::Overflow(z, i));
     }
@@ -650,21 +637,10 @@ impl<T: Field> Solver<T> for Hals<T> {
     }
 
     fn step(&mut self, p: &Problem<T>, f: &mut Factors<T>) -> Result<Step<T>, StepError> {
-        let m = p.m();
-        let ut = f.u.t();
-        let v = hals_half(ut, T::matmul(ut, m), f.v.clone(), &self.eps)
-            .map_err(|e| e.of(Which::V, |z, i| (z + 1, i + 1)))?;
-        let vn = v.new.view();
-        let u = hals_half(
-            vn,
-            T::matmul(vn, m.t()),
-            ut.as_standard_layout().into_owned(),
-            &self.eps,
-        )
-        .map_err(|e| e.of(Which::U, |z, i| (i + 1, z + 1)))?;
-        f.v.assign(&v.new);
-        f.u.assign(&u.new.t());
-        Ok(Step { v, u })
+        let eps = &self.eps;
+        alternate(p, f, |fixed, cross, old, _| {
+            hals_half(fixed, cross, old, eps)
+        })
     }
 }
 
@@ -724,7 +700,7 @@ fn rule_half<R: UpdateRule>(
     cross: Array2<f64>,
     old: Array2<f64>,
 ) -> Result<HalfStep, HalfError> {
-    let gram = fixed.dot(&fixed.t());
+    let gram = gram_checked(fixed)?;
     let new = rule.update(gram.view(), cross.view(), old.view());
     assert_eq!(
         new.dim(),
@@ -757,20 +733,9 @@ impl<R: UpdateRule> Solver for Rule<R> {
     }
 
     fn step(&mut self, p: &Problem, f: &mut Factors) -> Result<Step, StepError> {
-        let m = p.m();
-        let ut = f.u.t();
-        let v = rule_half(&self.0, ut, ut.dot(&m), f.v.clone())
-            .map_err(|e| e.of(Which::V, |z, i| (z + 1, i + 1)))?;
-        let vn = v.new.view();
-        let u = rule_half(
-            &self.0,
-            vn,
-            vn.dot(&m.t()),
-            ut.as_standard_layout().into_owned(),
-        )
-        .map_err(|e| e.of(Which::U, |z, i| (i + 1, z + 1)))?;
-        f.v.assign(&v.new);
-        f.u.assign(&u.new.t());
-        Ok(Step { v, u })
+        let rule = &self.0;
+        alternate(p, f, |fixed, cross, old, _| {
+            rule_half(rule, fixed, cross, old)
+        })
     }
 }
