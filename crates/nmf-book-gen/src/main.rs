@@ -281,6 +281,8 @@ fn data_label(kind: DataKind) -> &'static str {
     match kind {
         DataKind::Random => "random: M uniform on [0, 1)",
         DataKind::Planted => "planted: M = U₀ diag(d) V₀, exactly of rank ≤ k",
+        DataKind::Halfnormal => "half-normal: M = |Z|, Z standard normal",
+        DataKind::Sparse { .. } => "sparse: M uniform on [0, 1), entries kept with a density",
     }
 }
 

@@ -116,6 +116,7 @@ impl Experiment {
 
     /// Run it, calling `on_record` after each iteration (e.g. a progress bar).
     pub fn run_with(&self, on_record: impl FnMut(&Record) -> ControlFlow<()>) -> Result<Outcome> {
+        self.data.check()?;
         let (data, init) = self.instance();
         self.run_on(data, init, on_record)
     }

@@ -7,7 +7,7 @@
 
 use ndarray::Array2;
 use ndarray_rand::rand::SeedableRng;
-use ndarray_rand::rand_distr::Uniform;
+use ndarray_rand::rand_distr::{StandardNormal, Uniform};
 use ndarray_rand::RandomExt;
 pub use rand_chacha::ChaCha8Rng;
 
@@ -18,15 +18,59 @@ pub fn rng(seed: u64) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(seed)
 }
 
-/// How `M` is generated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, Default)]
+/// How `M` is generated. Every kind is drawn from the seed's stream after the initial
+/// factors ([`note_instance`]), so an instance replays exactly from its seed and kind.
+///
+/// Serialised as `"random"` (also read as `"uniform"`), `"planted"`, `"halfnormal"` and
+/// `{"sparse": {"density": p}}`.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum DataKind {
-    /// `M ~ U[0,1)^{m×n}`, generically of full rank `min(m, n)` > k.
+    /// `M ~ U[0,1)^{m×n}` (the note's), generically of full rank `min(m, n)` > k.
     #[default]
+    #[serde(alias = "uniform")]
     Random,
     /// `M = U₀ diag(d) V₀`, exactly of rank ≤ k (an exact fit exists).
     Planted,
+    /// $M_{ij} = |Z_{ij}|$, $Z_{ij} \sim N(0, 1)$ independent: the half-normal data of Lin's
+    /// experiments (Lin, *IEEE TNN* 18(6), 2007, §6).
+    Halfnormal,
+    /// `M ~ U[0,1)^{m×n}` as for [`DataKind::Random`] (the very same draws), then each entry
+    /// kept with probability `density` ∈ (0, 1] and set to 0 otherwise (a second uniform
+    /// matrix `B` is drawn: the entry is kept where $B_{ij}$ < `density`). Density 1 gives
+    /// exactly the uniform `M`. Rows or columns of `M` that come out all zero are allowed (the
+    /// solvers set the matching rows of `U` or columns of `V` to 0, and the run records a
+    /// `ZeroDataRows`/`ZeroDataColumns` event); a draw that is zero everywhere is not a
+    /// problem at all ([`crate::NmfError::AllZero`]).
+    Sparse { density: f64 },
+}
+
+impl DataKind {
+    /// The names of the kinds, as grids and the CLI spell them.
+    pub const NAMES: [&'static str; 4] = ["uniform", "planted", "halfnormal", "sparse"];
+
+    /// Its name as grids and the CLI spell it (`uniform` for [`DataKind::Random`]).
+    pub fn name(&self) -> &'static str {
+        match self {
+            DataKind::Random => "uniform",
+            DataKind::Planted => "planted",
+            DataKind::Halfnormal => "halfnormal",
+            DataKind::Sparse { .. } => "sparse",
+        }
+    }
+
+    /// Check the parameters: a density in (0, 1].
+    pub fn check(&self) -> crate::Result<()> {
+        match *self {
+            DataKind::Sparse { density } if !(density > 0.0 && density <= 1.0) => {
+                Err(crate::NmfError::Param {
+                    name: "density",
+                    message: format!("must be in (0, 1], got {density}"),
+                })
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Where the initial factors come from.
@@ -99,6 +143,19 @@ pub fn note_instance(
             let scaled = &f.v * &d; // diag(d) V: row z of V scaled by d_z
             f.u.dot(&scaled)
         }
+        DataKind::Halfnormal => {
+            Array2::<f64>::random_using((m, n), StandardNormal, &mut r).mapv(f64::abs)
+        }
+        DataKind::Sparse { density } => {
+            let mut data = uniform(&mut r, m, n, 0.0, 1.0);
+            let keep = uniform(&mut r, m, n, 0.0, 1.0);
+            data.zip_mut_with(&keep, |x, &b| {
+                if b >= density {
+                    *x = 0.0;
+                }
+            });
+            data
+        }
     };
     (data, f)
 }
@@ -108,6 +165,58 @@ pub fn note_instance(
 mod tests {
     use super::*;
     use ndarray::array;
+
+    #[test]
+    fn the_new_kinds_draw_after_the_factors_and_sparse_thins_the_uniform_draw() {
+        let (uni, f0) = note_instance(7, 12, 9, 3, DataKind::Random);
+        let (full, f1) = note_instance(7, 12, 9, 3, DataKind::Sparse { density: 1.0 });
+        assert_eq!(
+            (&full, &f1),
+            (&uni, &f0),
+            "density 1 is the uniform M, bit for bit"
+        );
+        let (thin, f2) = note_instance(7, 12, 9, 3, DataKind::Sparse { density: 0.3 });
+        assert_eq!(f2, f0);
+        let kept = thin.iter().filter(|&&x| x != 0.0).count();
+        assert!(kept > 10 && kept < 60, "about 0.3 of 108 kept: {kept}");
+        for (a, b) in thin.iter().zip(uni.iter()) {
+            assert!(*a == 0.0 || a == b, "a kept entry is the uniform draw");
+        }
+        let (h, f3) = note_instance(7, 12, 9, 3, DataKind::Halfnormal);
+        assert_eq!(f3, f0);
+        assert!(h.iter().all(|&x| x >= 0.0));
+        let mean = h.sum() / h.len() as f64;
+        // E|Z| = √(2/π) ≈ 0.798; 108 draws of sd ≈ 0.6 put the mean within ±0.2.
+        assert!((mean - 0.798).abs() < 0.2, "{mean}");
+        assert_eq!(note_instance(7, 12, 9, 3, DataKind::Halfnormal).0, h);
+    }
+
+    #[test]
+    fn data_kinds_keep_their_serialised_names() {
+        let names: Vec<String> = [
+            DataKind::Random,
+            DataKind::Planted,
+            DataKind::Halfnormal,
+            DataKind::Sparse { density: 0.25 },
+        ]
+        .iter()
+        .map(|k| serde_json::to_string(k).unwrap())
+        .collect();
+        assert_eq!(
+            names,
+            [
+                "\"random\"",
+                "\"planted\"",
+                "\"halfnormal\"",
+                "{\"sparse\":{\"density\":0.25}}"
+            ]
+        );
+        let u: DataKind = serde_json::from_str("\"uniform\"").unwrap();
+        assert_eq!(u, DataKind::Random);
+        assert!(DataKind::Sparse { density: 0.0 }.check().is_err());
+        assert!(DataKind::Sparse { density: 1.5 }.check().is_err());
+        assert!(DataKind::Sparse { density: 1.0 }.check().is_ok());
+    }
 
     #[test]
     fn data_scale_is_sklearns_and_scales_with_the_data() {

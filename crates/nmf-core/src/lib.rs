@@ -20,7 +20,8 @@
 //! scalar), [`diagnostics`] and [`spectral`] (per-half-step quantities), [`run`](mod@run) (the
 //! driver: step → observe → record → stop), [`trace`] (typed records, events, stop reasons),
 //! [`roundoff`] (u, γ_N), [`claims`], [`tables`] (the claims and events as tables, for every
-//! rendering), [`exact`], [`rate`] (MU's local linear rate), [`io`], [`experiment`].
+//! rendering), [`exact`], [`rate`] (MU's local linear rate), [`io`], [`experiment`], [`sweep`] (grids of instances,
+//! their result files and statistics).
 
 pub mod claims;
 pub mod datasets;
@@ -39,6 +40,7 @@ pub mod run;
 pub mod scaling;
 pub mod solver;
 pub mod spectral;
+pub mod sweep;
 pub mod tables;
 pub mod trace;
 

@@ -315,6 +315,16 @@ impl SolverSpec {
         }
     }
 
+    /// Its name as the CLI spells it (one of [`SolverSpec::NAMES`]).
+    pub fn name(&self) -> &'static str {
+        match self {
+            SolverSpec::Mu => "mu",
+            SolverSpec::MuEps { .. } => "mu-eps",
+            SolverSpec::MuLin { .. } => "mu-lin",
+            SolverSpec::Hals { .. } => "hals",
+        }
+    }
+
     /// Its name with its parameters, for titles: `MU`, `ε-MU (ε = 1e-16)`.
     pub fn title(&self) -> String {
         match *self {

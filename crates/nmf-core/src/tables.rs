@@ -478,6 +478,228 @@ pub fn event_kinds(events: &[Event]) -> Table {
     }
 }
 
+/// The columns of [`sweep_claims`], in order.
+pub const SWEEP_CLAIM_COLUMNS: [Column; 13] = [
+    col(
+        "solver",
+        "solver",
+        "solver",
+        Align::Left,
+        "The solver with its parameters.",
+    ),
+    col("claim", "claim", "claim", Align::Left, "The claim's name."),
+    col(
+        "instances",
+        "instances checked",
+        "N",
+        Align::Right,
+        "Instances on which the claim was checked on at least one row (it held or failed).",
+    ),
+    col(
+        "violations",
+        "instances violated",
+        "viol",
+        Align::Right,
+        "Instances on which the claim failed on some row.",
+    ),
+    col(
+        "rate_lo",
+        "rate, 95 % two-sided lower",
+        "rate lo",
+        Align::Right,
+        "Lower end of the exact two-sided 95 % Clopper–Pearson interval of the violation rate.",
+    ),
+    col(
+        "rate_hi",
+        "rate, 95 % two-sided upper",
+        "rate hi",
+        Align::Right,
+        "Upper end of the exact two-sided 95 % Clopper–Pearson interval of the violation rate.",
+    ),
+    col(
+        "rate_upper",
+        "rate < (95 % one-sided)",
+        "rate <",
+        Align::Right,
+        "The one-sided 95 % Clopper–Pearson upper bound of the violation rate (1 − 0.05^(1/N) \
+when none failed).",
+    ),
+    col(
+        "usage_min",
+        "usage min",
+        "u min",
+        Align::Right,
+        "The smallest worst usage over the instances.",
+    ),
+    col(
+        "usage_median",
+        "usage median",
+        "u med",
+        Align::Right,
+        "The median worst usage.",
+    ),
+    col(
+        "usage_p90",
+        "usage 90 %",
+        "u 90%",
+        Align::Right,
+        "The 90 % quantile of the worst usage.",
+    ),
+    col(
+        "usage_p99",
+        "usage 99 %",
+        "u 99%",
+        Align::Right,
+        "The 99 % quantile of the worst usage.",
+    ),
+    col(
+        "usage_max",
+        "usage max",
+        "u max",
+        Align::Right,
+        "The largest worst usage (> 1: violated); its instance is the one to replay.",
+    ),
+    col(
+        "worst_instance",
+        "worst instance",
+        "worst#",
+        Align::Right,
+        "The id of the instance with the largest usage (a row of results.jsonl).",
+    ),
+];
+
+/// One row per (solver, claim) of a sweep's [`crate::sweep::stats::Summary`], with the
+/// columns [`SWEEP_CLAIM_COLUMNS`].
+pub fn sweep_claims(stats: &[crate::sweep::stats::ClaimStats]) -> Table {
+    let rows = stats
+        .iter()
+        .map(|c| {
+            let q = |f: &dyn Fn(&crate::sweep::stats::Quantiles) -> f64| {
+                c.usage.as_ref().map_or(Cell::Absent, |u| Cell::Usage(f(u)))
+            };
+            vec![
+                Cell::Text(c.solver.clone()),
+                Cell::Code(c.claim.clone()),
+                Cell::Count(c.instances),
+                Cell::Count(c.violations),
+                c.rate.map_or(Cell::Absent, |r| Cell::Sci(r.0)),
+                c.rate.map_or(Cell::Absent, |r| Cell::Sci(r.1)),
+                c.rate_upper.map_or(Cell::Absent, Cell::Sci),
+                q(&|u| u.min),
+                q(&|u| u.median),
+                q(&|u| u.p90),
+                q(&|u| u.p99),
+                q(&|u| u.max),
+                c.worst.map_or(Cell::Absent, |w| Cell::Count(w.0)),
+            ]
+        })
+        .collect();
+    Table {
+        columns: SWEEP_CLAIM_COLUMNS.to_vec(),
+        rows,
+    }
+}
+
+/// The columns of [`sweep_solvers`], in order.
+pub const SWEEP_SOLVER_COLUMNS: [Column; 9] = [
+    col(
+        "solver",
+        "solver",
+        "solver",
+        Align::Left,
+        "The solver with its parameters.",
+    ),
+    col(
+        "instances",
+        "instances",
+        "N",
+        Align::Right,
+        "Instances run with this solver.",
+    ),
+    col(
+        "failed",
+        "instances with a failed claim",
+        "failed",
+        Align::Right,
+        "Instances on which some claim of the solver failed.",
+    ),
+    col(
+        "underflowed",
+        "instances that underflowed",
+        "underfl",
+        Align::Right,
+        "Instances in which an entry of U or V became subnormal.",
+    ),
+    col(
+        "underflow_mean",
+        "first underflow, mean iteration",
+        "1st underfl",
+        Align::Right,
+        "The mean iteration of the first underflow, over the instances that underflowed.",
+    ),
+    col(
+        "underflow_half",
+        "± (95 % Student t)",
+        "±",
+        Align::Right,
+        "Half-width of the two-sided 95 % Student-t interval of that mean.",
+    ),
+    col(
+        "zeroed",
+        "instances with an exact zero",
+        "zeroed",
+        Align::Right,
+        "Instances in which an entry of U or V became exactly 0.",
+    ),
+    col(
+        "objective_mean",
+        "final objective, mean",
+        "final f",
+        Align::Right,
+        "The mean final objective ½‖M − UV‖² over the instances that ran.",
+    ),
+    col(
+        "objective_half",
+        "± (95 % Student t) ",
+        "± ",
+        Align::Right,
+        "Half-width of the two-sided 95 % Student-t interval of that mean.",
+    ),
+];
+
+/// One row per solver of a sweep's [`crate::sweep::stats::Summary`], with the columns
+/// [`SWEEP_SOLVER_COLUMNS`].
+pub fn sweep_solvers(stats: &[crate::sweep::stats::SolverStats]) -> Table {
+    let rows = stats
+        .iter()
+        .map(|s| {
+            let m = |x: Option<crate::sweep::stats::MeanInterval>| {
+                (
+                    x.map_or(Cell::Absent, |x| Cell::Sci(x.mean)),
+                    x.map_or(Cell::Absent, |x| Cell::Sci(x.half_width)),
+                )
+            };
+            let (um, uh) = m(s.first_underflow);
+            let (om, oh) = m(s.final_objective);
+            vec![
+                Cell::Text(s.solver.clone()),
+                Cell::Count(s.instances),
+                Cell::Count(s.failed),
+                Cell::Count(s.underflowed),
+                um,
+                uh,
+                Cell::Count(s.zeroed),
+                om,
+                oh,
+            ]
+        })
+        .collect();
+    Table {
+        columns: SWEEP_SOLVER_COLUMNS.to_vec(),
+        rows,
+    }
+}
+
 impl Place {
     fn text(self) -> String {
         match self {
