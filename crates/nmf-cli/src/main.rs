@@ -19,13 +19,14 @@ mod output;
 mod report;
 mod signals;
 mod stream;
+mod sweep;
 
 use output::OutDir;
 use signals::Signals;
 use stream::Streamer;
 
 /// The exit-code contract (README, `--help`).
-const EXIT_CODES: &str = "Exit codes:\n  0   every claim was checked and holds (verify-exact: every identity holds)\n  1   bad input or I/O error (the message names the file, line and column)\n  2   a claim of the proof failed\n  3   MU became undefined (zero denominator) or overflowed during the run\n  4   an exact identity did not hold (verify-exact)\n  5   no claim failed, but some claim was not exercised (nothing could be checked)\n  64  usage error (unknown option, missing or malformed argument)\n  130 interrupted by SIGINT, 143 by SIGTERM: the output written is complete and marked interrupted";
+const EXIT_CODES: &str = "Exit codes:\n  0   every claim was checked and holds (verify-exact: every identity holds; sweep: on every instance)\n  1   bad input or I/O error (the message names the file, line and column)\n  2   a claim of the proof failed (sweep: on some instance; every file is still written)\n  3   MU became undefined (zero denominator) or overflowed during the run\n  4   an exact identity did not hold (verify-exact)\n  5   no claim failed, but some claim was not exercised (nothing could be checked)\n  64  usage error (unknown option, missing or malformed argument)\n  130 interrupted by SIGINT, 143 by SIGTERM: the output written is complete and marked interrupted";
 
 /// Exit codes, one per outcome (see [`EXIT_CODES`]).
 mod code {
@@ -126,6 +127,18 @@ impl From<ObjectiveArg> for ObjectiveMode {
     }
 }
 
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+enum DataKindArg {
+    /// M ~ U[0,1) (the note's).
+    Uniform,
+    /// M = U·diag(d)·V: an exact rank-k fit exists (the note's commented-out line).
+    Planted,
+    /// M = |Z|, Z standard normal (Lin 2007).
+    Halfnormal,
+    /// M ~ U[0,1) with each entry kept with probability --density, else 0.
+    Sparse,
+}
+
 /// Options shared by `reproduce` and `run`.
 #[derive(clap::Args, Debug)]
 struct RunOpts {
@@ -219,9 +232,33 @@ enum Command {
         /// Output directory (created if missing).
         #[arg(long, default_value = "nmf-lab-out")]
         out: PathBuf,
-        /// Use the note's planted variant M = U·diag(d)·V (an exact rank-k fit exists).
-        #[arg(long)]
+        /// Use the note's planted variant M = U·diag(d)·V (an exact rank-k fit exists); the
+        /// same as --data-kind planted.
+        #[arg(long, conflicts_with = "data_kind")]
         planted: bool,
+        /// Rows of M (default 15, the note's).
+        #[arg(long, default_value_t = 15)]
+        m: usize,
+        /// Columns of M (default 8).
+        #[arg(long, default_value_t = 8)]
+        n: usize,
+        /// The rank k, 1 ≤ k ≤ min(m, n) (default 5).
+        #[arg(long, default_value_t = 5)]
+        k: usize,
+        /// How M is drawn from the seed (after the initial factors).
+        #[arg(long, value_enum, default_value_t = DataKindArg::Uniform)]
+        data_kind: DataKindArg,
+        /// The density of --data-kind sparse, in (0, 1].
+        #[arg(long)]
+        density: Option<f64>,
+        /// Replay one instance of a sweep exactly: a line of its results.jsonl (or any JSON
+        /// object with its "experiment", and "data_file" when it ran on a file). Everything the
+        /// run needs comes from it; only --out, --outputs and --quiet still apply.
+        #[arg(long, value_name = "JSON", conflicts_with_all = [
+            "planted", "m", "n", "k", "data_kind", "density", "solver", "eps", "iters", "seed",
+            "tol", "objective", "init", "no_note_columns"
+        ])]
+        instance: Option<String>,
         #[command(flatten)]
         opts: RunOpts,
     },
@@ -253,6 +290,9 @@ enum Command {
         #[command(flatten)]
         opts: RunOpts,
     },
+    /// Run every claim over a grid of instances (solvers × data × shapes × inits × seeds),
+    /// in parallel; or report on, merge, or write Slurm scripts for such a sweep.
+    Sweep(SweepArgs),
     /// Check one MU step and Lemmas 1–2 in exact rational arithmetic on small random instances.
     VerifyExact {
         /// Number of random instances.
@@ -275,6 +315,74 @@ enum Command {
         /// never reach; a floor like 0.25 exercises it).
         #[arg(long)]
         eps: Option<f64>,
+    },
+}
+
+/// `nmf-lab sweep --grid G --out DIR`, or one of its subcommands.
+#[derive(clap::Args, Debug)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true,
+    after_help = sweep::SWEEP_HELP)]
+struct SweepArgs {
+    #[command(subcommand)]
+    action: Option<SweepAction>,
+    /// The grid file (TOML): see sweeps/smoke.toml and the notes below.
+    #[arg(long, required = true)]
+    grid: Option<PathBuf>,
+    /// Output directory: written whole when every instance has run (nothing on bad input).
+    #[arg(long, required = true)]
+    out: Option<PathBuf>,
+    /// Run only shard I of N: the instances whose id ≡ I (mod N), 0 ≤ I < N.
+    #[arg(long, value_name = "I/N", default_value = "0/1", value_parser = sweep::parse_shard)]
+    shard: nmf_core::sweep::Shard,
+    /// Threads running instances (0: one per core). The files do not depend on it.
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Never show a progress bar (it is shown only when stderr is a terminal anyway).
+    #[arg(long)]
+    quiet: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum SweepAction {
+    /// Print the statistics of a sweep directory (violation rates with exact Clopper–Pearson
+    /// intervals, usage quantiles, Student-t intervals) and write DIR/report.html (offline,
+    /// plotly.min.js beside it).
+    Report {
+        /// A sweep's (or a merge's) output directory.
+        dir: PathBuf,
+    },
+    /// Join the shard directories of one grid into exactly the files an unsharded sweep writes.
+    /// Fails on a missing or duplicated shard, or shards of different grids.
+    Merge {
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// The shards' output directories (any order).
+        #[arg(required = true)]
+        shards: Vec<PathBuf>,
+    },
+    /// Write DIR/sweep.sbatch (a Slurm job array, one task per shard), DIR/merge.sbatch and
+    /// DIR/submit.sh (submits the array, then the merge with --dependency=afterok). Shards go
+    /// to DIR/shards/I, the merged sweep to DIR/merged.
+    Slurm {
+        /// The grid file.
+        #[arg(long)]
+        grid: PathBuf,
+        /// Number of shards (array tasks).
+        #[arg(long)]
+        shards: usize,
+        /// Output directory for the scripts (and, once run, the shards and the merge).
+        #[arg(long)]
+        out: PathBuf,
+        /// Slurm partition (#SBATCH --partition).
+        #[arg(long)]
+        partition: Option<String>,
+        /// Time limit per task (#SBATCH --time), e.g. 01:00:00.
+        #[arg(long)]
+        time: Option<String>,
+        /// CPUs per task (#SBATCH --cpus-per-task; each task runs that many threads).
+        #[arg(long, default_value_t = 1)]
+        cpus_per_task: usize,
     },
 }
 
@@ -316,10 +424,18 @@ impl Cli {
     /// Checks across options that clap cannot express (usage errors, exit code 64).
     fn validate(&self) -> Result<(), clap::Error> {
         match &self.command {
-            Command::Reproduce { opts, .. } | Command::Run { opts, .. } => {
+            Command::Reproduce {
+                opts,
+                data_kind,
+                density,
+                ..
+            } => {
+                data_kind_of(*data_kind, *density)?;
                 opts.solver().map(|_| ())
             }
+            Command::Run { opts, .. } => opts.solver().map(|_| ()),
             Command::VerifyExact { solver, eps, .. } => solver_spec(*solver, *eps).map(|_| ()),
+            Command::Sweep(_) => Ok(()),
         }
     }
 }
@@ -358,27 +474,85 @@ fn main() -> ExitCode {
 
 fn dispatch(cli: Cli) -> Result<ExitCode, AnyError> {
     match cli.command {
-        Command::Reproduce { out, planted, opts } => {
-            let mut e = Experiment::note(opts.seed, opts.iters);
-            e.params = opts.params();
-            e.init = opts.init.into();
-            e.solver = opts.solver()?;
+        Command::Reproduce {
+            out,
+            planted,
+            m,
+            n,
+            k,
+            data_kind,
+            density,
+            instance,
+            opts,
+        } => {
+            let inst = match &instance {
+                Some(json) => instance_of(json)?,
+                None => {
+                    let mut e = Experiment::note(opts.seed, opts.iters);
+                    e.params = opts.params();
+                    e.init = opts.init.into();
+                    e.solver = opts.solver()?;
+                    (e.m, e.n, e.k) = (m, n, k);
+                    e.data = data_kind_of(data_kind, density)?;
+                    if planted {
+                        e.data = DataKind::Planted;
+                    }
+                    nmf_core::sweep::Instance {
+                        id: 0,
+                        experiment: e,
+                        data_file: None,
+                    }
+                }
+            };
+            let e = &inst.experiment;
             e.params.check()?;
-            if planted {
-                e.data = DataKind::Planted;
-            }
-            let dir = OutDir::prepare(&out, &[])?;
+            e.data.check()?;
+            e.solver.check()?;
+            let inputs: Vec<(&str, &Path)> = inst
+                .data_file
+                .as_deref()
+                .map(|p| ("data", p))
+                .into_iter()
+                .collect();
+            let dir = OutDir::prepare(&out, &inputs.iter().map(|(_, p)| *p).collect::<Vec<_>>())?;
             let sig = install_signals()?;
-            let mut stream =
-                Streamer::new(&dir, opts.solver_name(), opts.writes(OutputArg::Trace))?;
-            let outcome = with_progress(opts.iters, opts.quiet, &sig, |cb| {
-                e.run_with(|r| {
+            let mut stream = Streamer::new(&dir, e.solver.name(), opts.writes(OutputArg::Trace))?;
+            let outcome = with_progress(e.params.max_iter, opts.quiet, &sig, |cb| {
+                inst.run(|r| {
                     stream.push(r);
                     cb(r)
                 })
             })?;
-            finish(&outcome, dir, stream, &opts, "reproduce", &[], &sig)
+            finish(&outcome, dir, stream, &opts, "reproduce", &inputs, &sig)
         }
+        Command::Sweep(args) => match args.action {
+            Some(SweepAction::Report { dir }) => sweep::report(&dir),
+            Some(SweepAction::Merge { out, shards }) => sweep::merge(&out, &shards),
+            Some(SweepAction::Slurm {
+                grid,
+                shards,
+                out,
+                partition,
+                time,
+                cpus_per_task,
+            }) => sweep::slurm(
+                &grid,
+                shards,
+                &out,
+                &sweep::SlurmOpts {
+                    partition: partition.as_deref(),
+                    time: time.as_deref(),
+                    threads: cpus_per_task,
+                },
+            ),
+            None => sweep::run(
+                args.grid.as_deref().expect("clap requires --grid"),
+                args.out.as_deref().expect("clap requires --out"),
+                args.shard,
+                args.threads,
+                args.quiet,
+            ),
+        },
         Command::Run {
             data,
             rank,
@@ -507,6 +681,63 @@ fn dispatch(cli: Cli) -> Result<ExitCode, AnyError> {
             })
         }
     }
+}
+
+/// The data kind of `--data-kind` and `--density` (usage errors: a density without sparse,
+/// sparse without a density, a density outside (0, 1]).
+fn data_kind_of(kind: DataKindArg, density: Option<f64>) -> Result<DataKind, clap::Error> {
+    let usage = |kind, msg: String| <Cli as clap::CommandFactory>::command().error(kind, msg);
+    let d = match (kind, density) {
+        (DataKindArg::Sparse, Some(density)) => DataKind::Sparse { density },
+        (DataKindArg::Sparse, None) => {
+            return Err(usage(
+                clap::error::ErrorKind::MissingRequiredArgument,
+                "--data-kind sparse needs --density".into(),
+            ))
+        }
+        (_, Some(_)) => {
+            return Err(usage(
+                clap::error::ErrorKind::ArgumentConflict,
+                "--density applies to --data-kind sparse only".into(),
+            ))
+        }
+        (DataKindArg::Uniform, None) => DataKind::Random,
+        (DataKindArg::Planted, None) => DataKind::Planted,
+        (DataKindArg::Halfnormal, None) => DataKind::Halfnormal,
+    };
+    d.check()
+        .map_err(|e| usage(clap::error::ErrorKind::ValueValidation, e.to_string()))?;
+    Ok(d)
+}
+
+/// The instance of `--instance`: a line of a sweep's results.jsonl, or any JSON object with
+/// an `experiment` (and a `data_file`), or an experiment itself. The run keeps no rows in
+/// memory (the CLI streams them), whatever the JSON says.
+fn instance_of(json: &str) -> Result<nmf_core::sweep::Instance, NmfError> {
+    let bad = |e: serde_json::Error| NmfError::parse("--instance", e.to_string());
+    let v: serde_json::Value = serde_json::from_str(json).map_err(bad)?;
+    let (experiment, file) = match v.get("experiment") {
+        Some(e) => (e.clone(), v.get("data_file").cloned()),
+        None => (v, None),
+    };
+    let mut experiment: Experiment = serde_json::from_value(experiment).map_err(bad)?;
+    experiment.params.keep_rows = false;
+    let data_file = match file {
+        None | Some(serde_json::Value::Null) => None,
+        Some(f) => Some(serde_json::from_value(f).map_err(bad)?),
+    };
+    Ok(nmf_core::sweep::Instance {
+        id: v_id(json),
+        experiment,
+        data_file,
+    })
+}
+
+fn v_id(json: &str) -> usize {
+    serde_json::from_str::<serde_json::Value>(json)
+        .ok()
+        .and_then(|v| v.get("id").and_then(serde_json::Value::as_u64))
+        .unwrap_or(0) as usize
 }
 
 /// Name the init files in a shape or entry error.

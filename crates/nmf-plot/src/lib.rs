@@ -26,6 +26,7 @@ mod failure;
 mod html;
 pub mod notebook;
 mod series;
+mod sweep;
 mod thin;
 
 use nmf_core::claims::{in_eps_units, lemma1_row, lemma2_row, Half, K_RATIO_BOUNDS};
@@ -37,6 +38,7 @@ use plotly::{Layout, Plot};
 pub use failure::{claim_failure_figure, failure_title, ZOOM_ROWS};
 pub use html::{figures_html, figures_html_linked, plotly_js};
 use series::{markers, Panel, Series, Style, Xs};
+pub use sweep::{sweep_figures, USAGE_CLIP};
 pub use thin::Thinning;
 
 /// Title of [`note_figure`].
