@@ -392,3 +392,28 @@ echo \"submitted job array $array ({shards} shards of {total} instances) and mer
     ))?;
     Ok(ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exit_code_puts_a_failed_claim_first() {
+        let t = |failed, undefined, not_exercised| Tally {
+            instances: 10,
+            failed,
+            undefined,
+            not_exercised,
+        };
+        let code = |t: Tally| exit_of(&t);
+        assert_eq!(code(t(0, 0, 0)), ExitCode::SUCCESS);
+        assert_eq!(code(t(1, 1, 1)), ExitCode::from(code::CLAIM_FAILED));
+        assert_eq!(code(t(0, 1, 1)), ExitCode::from(code::RUN_UNDEFINED));
+        assert_eq!(code(t(0, 0, 1)), ExitCode::from(code::NOT_EXERCISED));
+    }
+
+    #[test]
+    fn shell_words_survive_quotes_and_spaces() {
+        assert_eq!(sh(Path::new("/a b/it's")), "'/a b/it'\\''s'");
+    }
+}
