@@ -47,8 +47,8 @@ fn a_grid_parses_and_expands_in_its_documented_order() {
         (10, 11, 12, 10)
     );
     assert_eq!((e(2).init, e(3).init), (InitKind::Note, InitKind::Scaled));
-    assert_eq!(((e(5).m, e(5).k)), (6, 2));
-    assert_eq!(((e(6).m, e(6).k)), (4, 3));
+    assert_eq!((e(5).m, e(5).k), (6, 2));
+    assert_eq!((e(6).m, e(6).k), (4, 3));
     assert_eq!(e(11).data, DataKind::Random);
     assert_eq!(e(12).data, DataKind::Sparse { density: 0.5 });
     assert_eq!(
