@@ -25,7 +25,8 @@ Exit codes:
   2   some claim failed on some instance (every file is still written)
   3   no claim failed, but a run stopped because its step became undefined
   5   no claim failed, but some declared claim was not exercised on some instance (or an instance could not run)
-  64  usage error (e.g. --shard not I/N with I < N)";
+  64  usage error (e.g. --shard not I/N with I < N)
+  130 interrupted by SIGINT, 143 by SIGTERM: nothing is written (--out is left as it was)";
 
 /// Parse `--shard I/N`.
 pub fn parse_shard(s: &str) -> Result<Shard, String> {
@@ -113,8 +114,21 @@ pub fn run(
         )
         .expect("valid template"),
     );
-    let rows = sweep::run(&grid, shard, threads, &|| bar.inc(1))?;
+    let sig = crate::install_signals()?;
+    let rows = sweep::run_until(&grid, shard, threads, &|| bar.inc(1), &|| {
+        sig.exit_code().is_some()
+    })?;
     bar.finish_and_clear();
+    let Some(rows) = rows else {
+        // Dropping the unit removes its temporary directory: --out is left as it was.
+        drop(dir);
+        let code = sig.exit_code().unwrap_or(code::BAD_INPUT);
+        warn(&format!(
+            "nmf-lab: interrupted: nothing written ({} left as it was)",
+            out.display()
+        ));
+        return Ok(ExitCode::from(code));
+    };
     let f = SweepFiles::new(&grid, shard, &rows);
     write_files(&dir, &f)?;
     let target = dir.target().to_path_buf();

@@ -496,3 +496,39 @@ fi
     assert_same_files(&unsharded, &job.join("merged"));
     assert!(job.join("merged/report.html").exists());
 }
+
+#[test]
+fn sigint_stops_a_sweep_with_130_and_nothing_written() {
+    let d = tempfile::tempdir().unwrap();
+    // Long enough to be interrupted: 4000 instances × 2000 iterations.
+    let grid = grid_in(
+        d.path(),
+        &GRID
+            .replace("iters = 40", "iters = 2000")
+            .replace("count = 4", "count = 334"),
+    );
+    let out = d.path().join("out");
+    let child = Command::new(env!("CARGO_BIN_EXE_nmf-lab"))
+        .args(["sweep", "--grid", s(&grid), "--out", s(&out), "--quiet"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let k = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(k.success());
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted: nothing written"), "{err}");
+    assert!(!out.exists());
+    let left: Vec<String> = std::fs::read_dir(d.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp-"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}

@@ -23,9 +23,12 @@ fn main() {
             e
         })
         .collect();
-    let t = Instant::now();
-    let mut rows = 0usize;
-    for e in &experiments {
+    // Interleaved, instance by instance, so that a change in the machine's load hits both
+    // sides alike (the machine may be shared).
+    let (mut alone, mut checked) = (0.0f64, 0.0f64);
+    let (mut rows, mut swept) = (0usize, 0usize);
+    for (i, e) in experiments.iter().enumerate() {
+        let t = Instant::now();
         let (data, init) = e.instance();
         let p = Problem::new(data, e.k).unwrap();
         let mut solver = e.solver.build();
@@ -34,11 +37,8 @@ fn main() {
             ControlFlow::Continue(())
         })
         .unwrap();
-    }
-    let alone = t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    let mut swept = 0usize;
-    for (i, e) in experiments.iter().enumerate() {
+        alone += t.elapsed().as_secs_f64();
+        let t = Instant::now();
         let r = run_instance(
             &Instance {
                 id: i,
@@ -47,9 +47,9 @@ fn main() {
             },
             None,
         );
+        checked += t.elapsed().as_secs_f64();
         swept += r.iterations;
     }
-    let checked = t.elapsed().as_secs_f64();
     assert_eq!(rows, swept, "the same iterations both ways");
     let us = |s: f64| s * 1e6 / rows as f64;
     println!(

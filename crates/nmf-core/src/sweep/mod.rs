@@ -146,10 +146,24 @@ pub fn claim_names() -> Vec<String> {
 
 /// Run one instance (`matrix`: its data file's, already read) into its row.
 pub fn run_instance(inst: &Instance, matrix: Option<&Array2<f64>>) -> SweepRow {
+    run_instance_until(inst, matrix, &|| false)
+}
+
+/// [`run_instance`], interrupted after the iteration in which `stop()` turns true (the row
+/// then says [`StopReason::Interrupted`]).
+fn run_instance_until(
+    inst: &Instance,
+    matrix: Option<&Array2<f64>>,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> SweepRow {
     let mut rows = 0usize;
     let count = |_: &crate::Record| {
         rows += 1;
-        ControlFlow::Continue(())
+        if stop() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
     };
     let out = match matrix {
         Some(m) => inst.run_on_matrix(m, count),
@@ -253,6 +267,18 @@ pub fn run(
     threads: usize,
     on_done: &(dyn Fn() + Sync),
 ) -> Result<Vec<SweepRow>> {
+    Ok(run_until(grid, shard, threads, on_done, &|| false)?.expect("never stopped"))
+}
+
+/// [`run`], stopped when `stop()` turns true (checked after every iteration of every
+/// instance): `None` then, since the rows of a stopped sweep are incomplete (a signal).
+pub fn run_until(
+    grid: &Grid,
+    shard: Shard,
+    threads: usize,
+    on_done: &(dyn Fn() + Sync),
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Result<Option<Vec<SweepRow>>> {
     use rayon::prelude::*;
     let instances = grid.instances(shard);
     let pool = rayon::ThreadPoolBuilder::new()
@@ -262,21 +288,25 @@ pub fn run(
             name: "threads",
             message: e.to_string(),
         })?;
-    Ok(pool.install(|| {
+    let rows: Vec<SweepRow> = pool.install(|| {
         instances
             .par_iter()
-            .map(|inst| {
+            .filter_map(|inst| {
+                if stop() {
+                    return None;
+                }
                 let m = inst
                     .data_file
                     .as_deref()
                     .and_then(|p| grid.file_matrix(p))
                     .map(|m| m.as_ref());
-                let row = run_instance(inst, m);
+                let row = run_instance_until(inst, m, stop);
                 on_done();
-                row
+                Some(row)
             })
             .collect()
-    }))
+    });
+    Ok((!stop() && rows.len() == instances.len()).then_some(rows))
 }
 
 /// What a sweep's rows add up to, for an exit code.
