@@ -44,6 +44,15 @@ bench-wide:
 bench-numpy:
     bash scripts/bench-numpy.sh
 
+# nmf-lab sweep on 10 000 instances × 1000 iterations (15×8, k = 5, MU) with 1 and 2 threads: µs per iteration per core.
+bench-sweep *ARGS:
+    bash scripts/bench-sweep.sh {{ARGS}}
+
+# The smoke sweep (128 instances, a few seconds) and its report.
+sweep-smoke:
+    cargo run --release -p nmf-cli -- sweep --grid sweeps/smoke.toml --out target/sweep-smoke
+    cargo run --release -p nmf-cli -- sweep report target/sweep-smoke
+
 # Everything CI runs.
 ci:
     bash .ci/run
