@@ -368,8 +368,8 @@ enum SweepAction {
         /// The grid file.
         #[arg(long)]
         grid: PathBuf,
-        /// Number of shards (array tasks).
-        #[arg(long)]
+        /// Number of shards (array tasks), at least 1.
+        #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
         shards: usize,
         /// Output directory for the scripts (and, once run, the shards and the merge).
         #[arg(long)]

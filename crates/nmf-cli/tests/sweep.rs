@@ -210,6 +210,18 @@ fn bad_grids_fail_with_exit_1_a_clear_message_and_nothing_written() {
             assert!(err.contains(n), "{n:?} not in {err}");
         }
         assert!(!out.exists(), "nothing written");
+        let o = nmf_lab(&[
+            "sweep",
+            "slurm",
+            "--grid",
+            s(&grid),
+            "--shards",
+            "2",
+            "--out",
+            s(&out),
+        ]);
+        assert_eq!(o.status.code(), Some(1), "slurm checks the grid first");
+        assert!(!out.exists(), "nothing written");
         let names: Vec<String> = std::fs::read_dir(d.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -241,6 +253,22 @@ fn usage_errors_exit_64_and_write_nothing() {
         assert!(err.contains(needle), "{needle}: {err}");
         assert!(!out.exists());
     }
+    let o = nmf_lab(&[
+        "sweep",
+        "slurm",
+        "--grid",
+        s(&grid),
+        "--shards",
+        "0",
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(64),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let o = nmf_lab(&["sweep", "--out", s(&out)]);
     assert_eq!(o.status.code(), Some(64), "--grid is required");
     let o = nmf_lab(&[
