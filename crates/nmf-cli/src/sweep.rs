@@ -365,12 +365,15 @@ exit $code\n",
     let submit = format!(
         "#!/bin/sh\n\
 # Submit the sweep's job array, then its merge as a job that runs after every task succeeded.\n\
+# Prints `array ID` and `merge ID` (one per line), then a comment.\n\
 set -eu\n\
 array=$(sbatch --parsable {s})\n\
 array=${{array%%;*}}\n\
 merge=$(sbatch --parsable --dependency=afterok:\"$array\" {mg})\n\
 merge=${{merge%%;*}}\n\
-echo \"submitted job array $array ({shards} shards of {total} instances) and merge job $merge; results in {merged}\"\n",
+echo \"array $array\"\n\
+echo \"merge $merge\"\n\
+echo \"# job array $array: {shards} shards of {total} instances; merge job $merge after it: results in {merged}\"\n",
         s = sh(&out_abs.join("sweep.sbatch")),
         mg = sh(&out_abs.join("merge.sbatch")),
         merged = merged.display(),
