@@ -33,6 +33,11 @@ fn solvers() -> Vec<(String, Make)> {
         SolverSpec::Mu,
         SolverSpec::MuEps { eps: 1e-16 },
         SolverSpec::Hals { eps: 1e-16 },
+        SolverSpec::HalsAccel {
+            eps: 1e-16,
+            alpha: 0.5,
+            delta: 0.1,
+        },
         SolverSpec::MuLin {
             sigma: 1e-8,
             delta: 1e-8,

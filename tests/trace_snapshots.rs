@@ -79,6 +79,21 @@ fn hals_seed_0_scaled() {
 }
 
 #[test]
+fn hals_accel_seed_0_scaled() {
+    // Accelerated HALS from the same start as `hals_seed_0_scaled`, with Gillis and Glineur's
+    // α = ½, δ = 0.1: at 15×8, k = 5 a V half-step may make ⌊1 + ½·ρ⌋ = 3 passes
+    // (ρ = 1 + ⌊(15·8 + 15·5)/(8·6)⌋ = 5), a U half-step 2 (ρ = 1 + ⌊(8·15 + 8·5)/(15·6)⌋ = 2).
+    let mut e = Experiment::note(0, 2000);
+    e.solver = SolverSpec::HalsAccel {
+        eps: MuEps::DEFAULT_EPS,
+        alpha: 0.5,
+        delta: 0.1,
+    };
+    e.init = InitKind::Scaled;
+    snap("hals_accel_seed0_scaled", e);
+}
+
+#[test]
 fn mu_lin_seed_0() {
     let mut e = Experiment::note(0, 2000);
     e.solver = SolverSpec::MuLin {

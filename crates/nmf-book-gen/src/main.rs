@@ -32,7 +32,7 @@ use nmf_core::ndarray::Array2;
 use nmf_core::tables;
 use nmf_core::trace::Half;
 use nmf_core::{DataKind, Dims, EventKind, Experiment, Outcome, Record, Status, Trace};
-use nmf_core::{InitKind, LinMu, MuEps, SolverSpec};
+use nmf_core::{HalsAccel, InitKind, LinMu, MuEps, SolverSpec};
 
 /// Regenerate the book's evidence (tables, facts, figures) from pinned seeds.
 #[derive(Parser, Debug)]
@@ -199,6 +199,21 @@ fn runs() -> Vec<RunSpec> {
             experiment: Experiment {
                 solver: SolverSpec::Hals {
                     eps: MuEps::DEFAULT_EPS,
+                },
+                init: InitKind::Scaled,
+                ..default.clone()
+            },
+            plot_every: 1,
+            start: Start::Drawn,
+        },
+        RunSpec {
+            // As `nmf-lab reproduce --solver hals-accel --init scaled`.
+            name: "hals-accel",
+            experiment: Experiment {
+                solver: SolverSpec::HalsAccel {
+                    eps: MuEps::DEFAULT_EPS,
+                    alpha: HalsAccel::DEFAULT_ALPHA,
+                    delta: HalsAccel::DEFAULT_DELTA,
                 },
                 init: InitKind::Scaled,
                 ..default.clone()
@@ -435,6 +450,26 @@ fn run_facts(f: &mut Facts, name: &str, o: &Outcome) {
     f.add(&p("stop"), &o.fit.stop);
     f.add(&p("final-objective"), pretty(o.fit.final_objective));
     f.add(&p("final-kkt"), pretty(o.fit.final_kkt));
+    f.add(
+        &p("final-kkt-floor"),
+        o.fit.final_kkt_floor.map_or("—".into(), pretty),
+    );
+    // Passes per half-step (1 but for accelerated HALS): the mean over the run, and the most.
+    for (half, passes) in [
+        ("v", t.series(|r| Some(r.v.sweeps as f64))),
+        ("u", t.series(|r| Some(r.u.sweeps as f64))),
+    ] {
+        let n = passes.len().max(1) as f64;
+        let sum: f64 = passes.iter().flatten().sum();
+        f.add(
+            &p(&format!("mean-passes-{half}")),
+            format!("{:.2}", sum / n),
+        );
+        f.add(
+            &p(&format!("max-passes-{half}")),
+            passes.iter().flatten().fold(0.0_f64, |a, &b| a.max(b)),
+        );
+    }
     f.add(
         &p("first-kkt"),
         t.rows.first().map_or("—".into(), |r| pretty(r.kkt)),
@@ -842,6 +877,21 @@ fn generate(args: &Args) -> Result<(), String> {
     facts.add("exact-hals-identities", rep_hals.identities);
     facts.add("exact-hals-mismatches", rep_hals.mismatches.len());
     facts.add("exact-hals-floored", rep_hals.floored);
+    let accel_params = ExactParams {
+        solver: SolverSpec::HalsAccel {
+            eps: 0.25,
+            alpha: HalsAccel::DEFAULT_ALPHA,
+            delta: HalsAccel::DEFAULT_DELTA,
+        },
+        ..exact_params()
+    };
+    let rep_accel =
+        exact::verify(accel_params).map_err(|e| format!("exact check of accelerated HALS: {e}"))?;
+    facts.add("exact-hals-accel-half-steps", rep_accel.half_steps);
+    facts.add("exact-hals-accel-identities", rep_accel.identities);
+    facts.add("exact-hals-accel-mismatches", rep_accel.mismatches.len());
+    facts.add("exact-hals-accel-floored", rep_accel.floored);
+    facts.add("exact-hals-accel-multi-pass", rep_accel.multi_pass);
     let lin_params = ExactParams {
         solver: SolverSpec::MuLin {
             sigma: 0.25,
@@ -878,6 +928,8 @@ fn generate(args: &Args) -> Result<(), String> {
         || !rep.ok()
         || !rep_eps.ok()
         || !rep_hals.ok()
+        || !rep_accel.ok()
+        || !rep_lin.ok()
         || !cert.ok()
         || !rate.certified
         || sw.any_fails

@@ -11,8 +11,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nmf_core::exact::{self, ExactParams};
 use nmf_core::io::matrix_to_csv;
 use nmf_core::{
-    DataKind, Experiment, Factors, InitKind, LinMu, MuEps, NmfError, ObjectiveMode, Outcome,
-    Problem, RunParams, SolverSpec, Status,
+    DataKind, Experiment, Factors, HalsAccel, InitKind, LinMu, MuEps, NmfError, ObjectiveMode,
+    Outcome, Problem, RunParams, SolverSpec, Status,
 };
 
 mod output;
@@ -87,6 +87,53 @@ enum SolverArg {
     /// with --init scaled: from the note's start (ten times too large) a whole row can hit the
     /// floor at once and its component is lost.
     Hals,
+    /// Accelerated HALS (Gillis & Glineur 2012): HALS's pass repeated while cheap (at most
+    /// ⌊1 + α·ρ⌋ passes, --alpha), until a pass moves the factor by at most --delta times the
+    /// first. Start it with --init scaled, as HALS.
+    HalsAccel,
+}
+
+impl SolverArg {
+    /// The name, as the trace and `summary.json` record it.
+    fn name(self) -> &'static str {
+        match self {
+            SolverArg::Mu => "mu",
+            SolverArg::MuEps => "mu-eps",
+            SolverArg::Hals => "hals",
+            SolverArg::MuLin => "mu-lin",
+            SolverArg::HalsAccel => "hals-accel",
+        }
+    }
+}
+
+/// The solver and its parameters (shared by `reproduce`, `run` and `verify-exact`).
+#[derive(clap::Args, Debug, Clone, Copy)]
+struct SolverOpts {
+    /// The solver; its claims are checked, the others reported not applicable.
+    #[arg(long, value_enum, default_value_t = SolverArg::Mu)]
+    solver: SolverArg,
+    /// The floor ε of --solver mu-eps, hals and hals-accel (default 1e-16, Gillis and
+    /// Glineur's).
+    #[arg(long)]
+    eps: Option<f64>,
+    /// Lin's σ (--solver mu-lin): entries below it with a negative gradient are moved
+    /// (default 1e-8, Lin's).
+    #[arg(long)]
+    sigma: Option<f64>,
+    /// Lin's δ (--solver mu-lin: added to the denominator, default 1e-8), or the pass-stopping
+    /// ratio δ in [0, 1) of --solver hals-accel (default 0.1).
+    #[arg(long)]
+    delta: Option<f64>,
+    /// The pass budget α ≥ 0 of --solver hals-accel (default 0.5; 0 is plain HALS).
+    #[arg(long)]
+    alpha: Option<f64>,
+}
+
+impl SolverOpts {
+    /// The solver and its parameters; an option of another solver is a usage error.
+    fn spec(&self) -> Result<SolverSpec, clap::Error> {
+        solver_spec(self)
+    }
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy)]
@@ -142,12 +189,8 @@ enum DataKindArg {
 /// Options shared by `reproduce` and `run`.
 #[derive(clap::Args, Debug)]
 struct RunOpts {
-    /// The solver; its claims are checked, the others reported not applicable.
-    #[arg(long, value_enum, default_value_t = SolverArg::Mu)]
-    solver: SolverArg,
-    /// The floor ε of --solver mu-eps and hals (default 1e-16, Gillis and Glineur's).
-    #[arg(long)]
-    eps: Option<f64>,
+    #[command(flatten)]
+    solver: SolverOpts,
     /// Number of MU iterations (each: V half-step, then U half-step with the new V).
     #[arg(long, default_value_t = 10_000)]
     iters: usize,
@@ -191,9 +234,9 @@ enum OutputArg {
 }
 
 impl RunOpts {
-    /// The solver and its parameters; `--eps` only goes with `--solver mu-eps`.
+    /// The solver and its parameters ([`SolverOpts::spec`]).
     fn solver(&self) -> Result<SolverSpec, clap::Error> {
-        solver_spec(self.solver, self.eps)
+        self.solver.spec()
     }
 
     fn params(&self) -> RunParams {
@@ -209,12 +252,7 @@ impl RunOpts {
 
     /// The solver's name, as the trace records it.
     fn solver_name(&self) -> &'static str {
-        match self.solver {
-            SolverArg::Mu => "mu",
-            SolverArg::MuEps => "mu-eps",
-            SolverArg::Hals => "hals",
-            SolverArg::MuLin => "mu-lin",
-        }
+        self.solver.solver.name()
     }
 
     fn writes(&self, o: OutputArg) -> bool {
@@ -255,8 +293,8 @@ enum Command {
         /// object with its "experiment", and "data_file" when it ran on a file). Everything the
         /// run needs comes from it; only --out, --outputs and --quiet still apply.
         #[arg(long, value_name = "JSON", conflicts_with_all = [
-            "planted", "m", "n", "k", "data_kind", "density", "solver", "eps", "iters", "seed",
-            "tol", "objective", "init", "no_note_columns"
+            "planted", "m", "n", "k", "data_kind", "density", "solver", "eps", "sigma", "delta",
+            "alpha", "iters", "seed", "tol", "objective", "init", "no_note_columns"
         ])]
         instance: Option<String>,
         #[command(flatten)]
@@ -308,13 +346,11 @@ enum Command {
         /// Largest m and n drawn (at least 2).
         #[arg(long, default_value_t = ExactParams::default().max_dim)]
         max_dim: usize,
-        /// The solver whose step is checked, with the statements of its own proof.
-        #[arg(long, value_enum, default_value_t = SolverArg::Mu)]
-        solver: SolverArg,
-        /// The floor ε of --solver mu-eps and hals (default 1e-16, which the rational iterates
-        /// never reach; a floor like 0.25 exercises it).
-        #[arg(long)]
-        eps: Option<f64>,
+        /// The solver whose step is checked, with the statements of its own proof, and its
+        /// parameters (the default floor 1e-16 is never reached by the rational iterates; a
+        /// floor like 0.25 exercises it).
+        #[command(flatten)]
+        solver: SolverOpts,
     },
 }
 
@@ -388,35 +424,58 @@ enum SweepAction {
 
 type AnyError = Box<dyn std::error::Error>;
 
-/// The solver and its parameters from `--solver` and `--eps` (usage errors: `--eps` without
-/// `--solver mu-eps`, or an ε that is not finite and > 0).
-fn solver_spec(solver: SolverArg, eps: Option<f64>) -> Result<SolverSpec, clap::Error> {
-    let spec = match (solver, eps) {
-        (SolverArg::Mu, None) => SolverSpec::Mu,
-        (SolverArg::Mu | SolverArg::MuLin, Some(_)) => {
-            return Err(<Cli as clap::CommandFactory>::command().error(
+/// The solver and its parameters from `--solver`, `--eps`, `--sigma`, `--delta`, `--alpha`
+/// (usage errors: an option of another solver, or a parameter out of its range).
+fn solver_spec(o: &SolverOpts) -> Result<SolverSpec, clap::Error> {
+    let usage = |kind, msg: String| <Cli as clap::CommandFactory>::command().error(kind, msg);
+    // Which options each solver takes.
+    let takes: &[&str] = match o.solver {
+        SolverArg::Mu => &[],
+        SolverArg::MuEps | SolverArg::Hals => &["eps"],
+        SolverArg::MuLin => &["sigma", "delta"],
+        SolverArg::HalsAccel => &["eps", "alpha", "delta"],
+    };
+    for (name, given) in [
+        ("eps", o.eps.is_some()),
+        ("sigma", o.sigma.is_some()),
+        ("delta", o.delta.is_some()),
+        ("alpha", o.alpha.is_some()),
+    ] {
+        if given && !takes.contains(&name) {
+            return Err(usage(
                 clap::error::ErrorKind::ArgumentConflict,
-                "--eps applies to --solver mu-eps and hals only",
-            ))
+                format!(
+                    "--{name} does not apply to --solver {}{}",
+                    o.solver.name(),
+                    if takes.is_empty() {
+                        " (it takes no parameter)".to_string()
+                    } else {
+                        format!(" (it takes --{})", takes.join(", --"))
+                    }
+                ),
+            ));
         }
-        (SolverArg::MuLin, None) => {
+    }
+    let eps = o.eps.unwrap_or(MuEps::DEFAULT_EPS);
+    let spec = match o.solver {
+        SolverArg::Mu => SolverSpec::Mu,
+        SolverArg::MuLin => {
             let d = LinMu::default();
             SolverSpec::MuLin {
-                sigma: d.sigma,
-                delta: d.delta,
+                sigma: o.sigma.unwrap_or(d.sigma),
+                delta: o.delta.unwrap_or(d.delta),
             }
         }
-        (SolverArg::MuEps, eps) => SolverSpec::MuEps {
-            eps: eps.unwrap_or(MuEps::DEFAULT_EPS),
-        },
-        (SolverArg::Hals, eps) => SolverSpec::Hals {
-            eps: eps.unwrap_or(MuEps::DEFAULT_EPS),
+        SolverArg::MuEps => SolverSpec::MuEps { eps },
+        SolverArg::Hals => SolverSpec::Hals { eps },
+        SolverArg::HalsAccel => SolverSpec::HalsAccel {
+            eps,
+            alpha: o.alpha.unwrap_or(HalsAccel::DEFAULT_ALPHA),
+            delta: o.delta.unwrap_or(HalsAccel::DEFAULT_DELTA),
         },
     };
-    spec.check().map_err(|e| {
-        <Cli as clap::CommandFactory>::command()
-            .error(clap::error::ErrorKind::ValueValidation, e.to_string())
-    })?;
+    spec.check()
+        .map_err(|e| usage(clap::error::ErrorKind::ValueValidation, e.to_string()))?;
     Ok(spec)
 }
 
@@ -434,7 +493,7 @@ impl Cli {
                 opts.solver().map(|_| ())
             }
             Command::Run { opts, .. } => opts.solver().map(|_| ()),
-            Command::VerifyExact { solver, eps, .. } => solver_spec(*solver, *eps).map(|_| ()),
+            Command::VerifyExact { solver, .. } => solver.spec().map(|_| ()),
             Command::Sweep(_) => Ok(()),
         }
     }
@@ -628,9 +687,8 @@ fn dispatch(cli: Cli) -> Result<ExitCode, AnyError> {
             steps,
             max_dim,
             solver,
-            eps,
         } => {
-            let spec = solver_spec(solver, eps)?;
+            let spec = solver.spec()?;
             let p = ExactParams {
                 trials,
                 seed,
@@ -657,6 +715,12 @@ fn dispatch(cli: Cli) -> Result<ExitCode, AnyError> {
                     "{}: the floor lifted {} entries\n",
                     spec.title(),
                     rep.floored
+                ))?;
+            }
+            if rep.multi_pass > 0 {
+                say(&format!(
+                    "{} half-steps made more than one pass (the pass rule and the bound divided by the passes were checked on them)\n",
+                    rep.multi_pass
                 ))?;
             }
             // The stall certificate: an exact fixed point of plain MU that is not a KKT point.

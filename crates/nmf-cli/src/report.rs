@@ -34,8 +34,12 @@ pub fn claims_table(o: &Outcome, stats: &RunStats<'_>) -> String {
         stats.rows
     );
     s.push_str(&format!(
-        "final objective {:.6e}, final KKT residual {:.3e}\n",
-        fit.final_objective, fit.final_kkt
+        "final objective {:.6e}, final KKT residual {:.3e}{}\n",
+        fit.final_objective,
+        fit.final_kkt,
+        fit.final_kkt_floor.map_or(String::new(), |r| format!(
+            " (of the problem with the floor ε: {r:.3e})"
+        ))
     ));
     s.push_str(
         "value and tolerance are relative to each claim's round-off scale (σ, λ_max or s_k + s_k+1)\n",
@@ -147,7 +151,7 @@ fn hex(bytes: &[u8]) -> String {
 pub fn summary(o: &Outcome, stats: &RunStats<'_>, command: &str, provenance: Value) -> Value {
     let fit = &o.fit;
     let last = stats.last;
-    json!({
+    let mut v = json!({
         "tool": { "name": "nmf-lab", "version": env!("CARGO_PKG_VERSION"), "command": command },
         "provenance": provenance,
         "experiment": o.experiment,
@@ -170,5 +174,10 @@ pub fn summary(o: &Outcome, stats: &RunStats<'_>, command: &str, provenance: Val
         // true: every claim checked and held; false: one failed; null: none failed, but some
         // claim was not exercised.
         "all_claims_hold": all_hold(&o.claims),
-    })
+    });
+    // Only for a method with a floor ε (ε-MU, HALS): the KKT residual of min over U, V ≥ ε.
+    if let Some(r) = fit.final_kkt_floor {
+        v["final_kkt_floor"] = json!(r);
+    }
+    v
 }

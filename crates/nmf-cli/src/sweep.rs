@@ -15,7 +15,7 @@ use crate::output::OutDir;
 use crate::{code, say, warn, AnyError};
 
 /// What `sweep --help` adds after the options.
-pub const SWEEP_HELP: &str = "A grid (TOML) lists solvers ([[solver]] name = \"mu\" | \"mu-eps\" | \"mu-lin\" | \"hals\", with eps / sigma / delta), shapes [[m, n, k], ...], data (\"uniform\", \"planted\", \"halfnormal\", { kind = \"sparse\", density = p }, { kind = \"file\", path = \"m.csv\" }), init (\"note\", \"scaled\"), seeds ({ start = S, count = N } or a list), iters, tol. Instances are numbered in the order solver → data → shape → init → seed; --shard I/N runs the ids ≡ I (mod N).
+pub const SWEEP_HELP: &str = "A grid (TOML) lists solvers ([[solver]] name = \"mu\" | \"mu-eps\" | \"mu-lin\" | \"hals\" | \"hals-accel\", with eps / sigma / delta / alpha), shapes [[m, n, k], ...], data (\"uniform\", \"planted\", \"halfnormal\", { kind = \"sparse\", density = p }, { kind = \"file\", path = \"m.csv\" }), init (\"note\", \"scaled\"), seeds ({ start = S, count = N } or a list), iters, tol. Instances are numbered in the order solver → data → shape → init → seed; --shard I/N runs the ids ≡ I (mod N).
 
 Writes DIR/results.csv (one row per instance, one column group per claim), DIR/results.jsonl (the same rows; each line replays with `nmf-lab reproduce --instance LINE`), DIR/grid.toml and DIR/sweep.json. The files are byte-identical for any --threads, and `sweep merge` of the shards gives the unsharded files byte for byte.
 
@@ -173,7 +173,7 @@ pub fn merge(out: &Path, shards: &[PathBuf]) -> Result<ExitCode, AnyError> {
 }
 
 const CLAIM_FIELDS: [Field; 13] = [
-    Field::left("solver", 30).after(""),
+    Field::left("solver", 46).after(""),
     Field::left("claim", 26),
     Field::right("instances", 6),
     Field::right("violations", 5),
@@ -189,7 +189,7 @@ const CLAIM_FIELDS: [Field; 13] = [
 ];
 
 const SOLVER_FIELDS: [Field; 9] = [
-    Field::left("solver", 30).after(""),
+    Field::left("solver", 46).after(""),
     Field::right("instances", 6),
     Field::right("failed", 6),
     Field::right("underflowed", 7),

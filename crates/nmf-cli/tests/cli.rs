@@ -759,7 +759,7 @@ fn a_full_disk_fails_cleanly_and_keeps_the_previous_output() {
 #[test]
 fn every_solver_runs_on_digits_and_on_the_notes_instance_and_is_recorded() {
     let dir = tempfile::tempdir().unwrap();
-    for solver in ["mu", "mu-eps", "mu-lin", "hals"] {
+    for solver in ["mu", "mu-eps", "mu-lin", "hals", "hals-accel"] {
         for (name, args) in [
             (
                 "digits",
@@ -783,6 +783,11 @@ fn every_solver_runs_on_digits_and_on_the_notes_instance_and_is_recorded() {
             assert_eq!(s["experiment"]["solver"]["name"], solver);
             match solver {
                 "mu-eps" | "hals" => assert_eq!(s["experiment"]["solver"]["eps"], 1e-16),
+                "hals-accel" => {
+                    assert_eq!(s["experiment"]["solver"]["eps"], 1e-16);
+                    assert_eq!(s["experiment"]["solver"]["alpha"], 0.5);
+                    assert_eq!(s["experiment"]["solver"]["delta"], 0.1);
+                }
                 "mu-lin" => assert_eq!(s["experiment"]["solver"]["sigma"], 1e-8),
                 _ => {}
             }
@@ -806,6 +811,14 @@ fn solver_options_that_do_not_fit_are_usage_errors() {
         vec!["--solver", "mu-eps", "--eps", "inf"],
         vec!["--solver", "hals", "--eps", "0"],
         vec!["--solver", "mu-lin", "--eps", "1e-9"],
+        vec!["--solver", "mu-lin", "--sigma", "0"],
+        vec!["--solver", "mu-lin", "--delta", "nan"],
+        vec!["--solver", "mu-lin", "--alpha", "1"],
+        vec!["--solver", "hals", "--delta", "0.1"],
+        vec!["--solver", "hals-accel", "--alpha=-1"],
+        vec!["--solver", "hals-accel", "--delta", "1"],
+        vec!["--solver", "hals-accel", "--sigma", "0.1"],
+        vec!["--solver", "mu", "--alpha", "0.5"],
         vec!["--solver", "hals-typo"],
     ] {
         let mut a = vec!["reproduce", "--out", out.to_str().unwrap()];
@@ -845,6 +858,32 @@ fn verify_exact_checks_each_solvers_proof_and_the_stall_certificate() {
                 "0.25",
             ],
             "HALS (ε = 2.5e-1): the floor lifted",
+        ),
+        (
+            vec![
+                "verify-exact",
+                "--trials",
+                "20",
+                "--solver",
+                "hals-accel",
+                "--alpha",
+                "2",
+            ],
+            "accelerated HALS (ε = 1e-16, α = 2, δ = 0.1): the floor lifted",
+        ),
+        (
+            vec![
+                "verify-exact",
+                "--trials",
+                "20",
+                "--solver",
+                "mu-lin",
+                "--sigma",
+                "0.25",
+                "--delta",
+                "0.015625",
+            ],
+            "Lin's MU (σ = 2.5e-1, δ = 1.5625e-2): the floor lifted",
         ),
     ] {
         let o = nmf_lab(&args);

@@ -78,11 +78,11 @@ fn the_shipped_smoke_grid_runs_and_every_claim_holds() {
     let o = sweep(&grid, &out, &[]);
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(
-        text.contains("128 instances: 0 with a failed claim"),
+        text.contains("160 instances: 0 with a failed claim"),
         "{text}"
     );
     let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 129);
+    assert_eq!(csv.lines().count(), 161);
     // The book's grid parses and has the 10 000 instances its comment promises.
     let book = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../sweeps/book.toml");
     let g = nmf_core::sweep::Grid::load(&book).unwrap();

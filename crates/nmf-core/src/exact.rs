@@ -20,7 +20,7 @@ use crate::error::{NmfError, Result};
 use crate::formulas::{self, matmul};
 use crate::init::{rng, ChaCha8Rng};
 use crate::problem::{Factors, Problem};
-use crate::solver::{HalfStep, Hals, LinMu, Mu, MuEps, Solver, SolverSpec};
+use crate::solver::{HalfStep, Hals, HalsAccel, LinMu, Mu, MuEps, Solver, SolverSpec};
 
 /// Exact rationals.
 pub type Q = BigRational;
@@ -112,6 +112,9 @@ pub struct ExactReport {
     /// Entries the floor lifted (ε-MU: MU's image below ε; HALS: the row minimiser below ε;
     /// Lin's MU: entries below σ with a negative gradient, V̄ ≠ V), over all half-steps checked.
     pub floored: usize,
+    /// Half-steps that made more than one pass (accelerated HALS): its pass rule and the
+    /// bound divided by the pass count were exercised.
+    pub multi_pass: usize,
     pub mismatches: Vec<Mismatch>,
 }
 
@@ -221,7 +224,7 @@ fn definitional(
 /// All checks on one exact half-step `h` of `min_W ½‖D − F W‖²` in column layout, as the
 /// solver took it (its own code, in rationals): `h.gram` = FᵀF, `h.cross` = FᵀD, `h.old` = W,
 /// `h.new` = W'. Each solver gets the statements of its own proof: plain MU nine, ε-MU eight,
-/// HALS nine (see [`check_hals_rows`]).
+/// HALS ten (see [`check_hals_rows`]).
 fn check_half(
     c: &mut HalfCheck<'_>,
     h: &HalfStep<Q>,
@@ -258,19 +261,23 @@ fn check_half(
         &decrease,
         &def.decrease,
     );
-    // The decrease bound that needs no full rank: K ⪰ Diag(X) entrywise.
+    // The decrease bound that needs no full rank: K ⪰ Diag(X) entrywise; over S passes of
+    // accelerated HALS divided by S (Cauchy–Schwarz, see `HalsAccel`).
     let x_diag_min = (0..x.nrows())
         .map(|z| x[[z, z]].clone())
         .min()
         .expect("k ≥ 1");
+    let passes = Q::from_integer(BigInt::from(h.sweeps));
+    c.report.multi_pass += usize::from(h.sweeps > 1);
     c.holds(
-        "g(old) − g(new) ≥ ½·min_z X_zz·‖Δ‖²",
+        "g(old) − g(new) ≥ ½·min_z X_zz·‖Δ‖² / passes",
         def.decrease
-            >= half.clone() * x_diag_min * formulas::frob_inner(delta.view(), delta.view()),
+            >= half.clone() * x_diag_min * formulas::frob_inner(delta.view(), delta.view())
+                / passes,
     );
     let (kn, ratio, eps) = match (solver, &h.mu) {
-        (ExactSolver::Hals(eps), _) => {
-            check_hals_rows(c, h, data, fixed, eps);
+        (ExactSolver::Hals(eps, accel), _) => {
+            check_hals_rows(c, h, data, fixed, eps, accel.as_ref());
             return;
         }
         (ExactSolver::Mu, Some(mu)) => (
@@ -348,16 +355,21 @@ fn check_half(
 }
 
 /// HALS's own statements, row by row: the half-step is replayed with the solver's own row
-/// update ([`crate::solver::hals_row`]) from `h.old`; for each row z, with $v^\star$ the row's
-/// unconstrained minimiser, the decrease of the objective (by its definition, a full product)
-/// equals $\tfrac{X_{zz}}2(\|v - v^\star\|^2 - \|v' - v^\star\|^2)$ and is at least
-/// $\tfrac{X_{zz}}2\|v - v'\|^2$; the replay ends at `h.new`; every entry is ≥ ε.
+/// update ([`crate::solver::hals_row`]) from `h.old`, pass after pass (`h.sweeps` of them:
+/// one for HALS); for each row z of each pass, with $v^\star$ the row's unconstrained
+/// minimiser, the decrease of the objective (by its definition, a full product) equals
+/// $\tfrac{X_{zz}}2(\|v - v^\star\|^2 - \|v' - v^\star\|^2)$ and is at least
+/// $\tfrac{X_{zz}}2\|v - v'\|^2$; the replay ends at `h.new`; every entry is ≥ ε. For
+/// accelerated HALS (`accel` = its α and δ), the pass count follows its rule: at most
+/// [`crate::solver::hals_accel_sweeps`], every pass but the last moved the factor by more
+/// than δ times the first, and the last one by at most that unless it was the last allowed.
 fn check_hals_rows(
     c: &mut HalfCheck<'_>,
     h: &HalfStep<Q>,
     data: &Array2<Q>,
     fixed: &Array2<Q>,
     eps: &Q,
+    accel: Option<&(f64, Q)>,
 ) {
     let (x, a) = (&h.gram, &h.cross);
     let half = Q::one() / q(2, 1);
@@ -367,26 +379,32 @@ fn check_hals_rows(
     let sq = |v: &Array2<Q>| formulas::frob_inner(v.view(), v.view());
     let mut cur = h.old.clone();
     let (mut identity_ok, mut bound_ok) = (true, true);
-    for z in 0..cur.nrows() {
-        let before = cur.clone();
-        // v* = v + (a_z − (X·cur)_z)/X_zz, the row's unconstrained minimiser.
-        let xc = matmul(x.view(), cur.view());
-        let xzz = x[[z, z]].clone();
-        let v_star = Zip::from(before.row(z))
-            .and(a.row(z))
-            .and(xc.row(z))
-            .map_collect(|v, a, xv| v.clone() + (a.clone() - xv.clone()) / xzz.clone());
-        crate::solver::hals_row(x.view(), a.view(), &mut cur, z, eps)
-            .expect("the solver's step succeeded, so X_zz ≠ 0");
-        let (v, vn) = (before.row(z).to_owned(), cur.row(z).to_owned());
-        c.report.floored += Zip::from(&vn)
-            .and(&v_star)
-            .fold(0, |n, a, b| n + usize::from(a == eps && b < eps));
-        let to2 = |x: ndarray::Array1<Q>| x.insert_axis(ndarray::Axis(0));
-        let decrease = obj(&before) - obj(&cur);
-        let rhs = half.clone() * xzz.clone() * (sq(&to2(&v - &v_star)) - sq(&to2(&vn - &v_star)));
-        identity_ok &= decrease == rhs;
-        bound_ok &= decrease >= half.clone() * xzz * sq(&to2(&v - &vn));
+    let mut pass_sq = Vec::with_capacity(h.sweeps);
+    for _ in 0..h.sweeps {
+        let start = cur.clone();
+        for z in 0..cur.nrows() {
+            let before = cur.clone();
+            // v* = v + (a_z − (X·cur)_z)/X_zz, the row's unconstrained minimiser.
+            let xc = matmul(x.view(), cur.view());
+            let xzz = x[[z, z]].clone();
+            let v_star = Zip::from(before.row(z))
+                .and(a.row(z))
+                .and(xc.row(z))
+                .map_collect(|v, a, xv| v.clone() + (a.clone() - xv.clone()) / xzz.clone());
+            crate::solver::hals_row(x.view(), a.view(), &mut cur, z, eps)
+                .expect("the solver's step succeeded, so X_zz ≠ 0");
+            let (v, vn) = (before.row(z).to_owned(), cur.row(z).to_owned());
+            c.report.floored += Zip::from(&vn)
+                .and(&v_star)
+                .fold(0, |n, a, b| n + usize::from(a == eps && b < eps));
+            let to2 = |x: ndarray::Array1<Q>| x.insert_axis(ndarray::Axis(0));
+            let decrease = obj(&before) - obj(&cur);
+            let rhs =
+                half.clone() * xzz.clone() * (sq(&to2(&v - &v_star)) - sq(&to2(&vn - &v_star)));
+            identity_ok &= decrease == rhs;
+            bound_ok &= decrease >= half.clone() * xzz * sq(&to2(&v - &vn));
+        }
+        pass_sq.push(sq(&(&cur - &start)));
     }
     c.holds(
         "hals row identity: g(before) − g(after) = ½X_zz(‖v − v*‖² − ‖v' − v*‖²), every row",
@@ -405,15 +423,52 @@ fn check_hals_rows(
         "floor: every entry of the new factor ≥ ε",
         h.new.iter().all(|x| x >= eps),
     );
+    match accel {
+        None => c.holds("hals makes one pass", h.sweeps == 1),
+        Some((alpha, delta)) => {
+            let (k, n) = h.old.dim();
+            // `fixed` is P×k here (F of ½‖D − FW‖²).
+            let max = crate::solver::hals_accel_sweeps(fixed.nrows(), n, k, *alpha);
+            let limit = |first: &Q| delta.clone() * delta.clone() * first.clone();
+            let first = &pass_sq[0];
+            // Pass l ≥ 2 ends the loop iff ‖Δ⁽ˡ⁾‖² ≤ δ²‖Δ⁽¹⁾‖²; a first pass that does not
+            // move ends it at once.
+            let ends = |l: usize| {
+                if l == 0 {
+                    first.is_zero()
+                } else {
+                    pass_sq[l] <= limit(first)
+                }
+            };
+            let s = h.sweeps;
+            let rule =
+                s >= 1 && s <= max && (0..s - 1).all(|l| !ends(l)) && (s == max || ends(s - 1));
+            c.holds(
+                "hals-accel pass count: at most ⌊1 + αρ⌋, stopped at the first pass with ‖Δ⁽ˡ⁾‖ ≤ δ‖Δ⁽¹⁾‖",
+                rule,
+            );
+        }
+    }
 }
 
 /// The solver of an exact check, in rationals.
 enum ExactSolver {
     Mu,
     MuEps(Q),
-    Hals(Q),
+    /// ε, and accelerated HALS's α and δ.
+    Hals(Q, Option<(f64, Q)>),
     /// σ, δ.
     Lin(Q, Q),
+}
+
+impl ExactSolver {
+    /// The floor ε the solver keeps its iterates at or above, if any.
+    fn floor(&self) -> Option<&Q> {
+        match self {
+            ExactSolver::MuEps(eps) | ExactSolver::Hals(eps, _) => Some(eps),
+            ExactSolver::Mu | ExactSolver::Lin(..) => None,
+        }
+    }
 }
 
 /// Round every entry to the nearest multiple of 2⁻⁶.
@@ -432,7 +487,10 @@ pub fn verify(params: ExactParams) -> Result<ExactReport> {
     let solver = match params.solver {
         SolverSpec::Mu => ExactSolver::Mu,
         SolverSpec::MuEps { eps } => ExactSolver::MuEps(exact_q(eps)),
-        SolverSpec::Hals { eps } => ExactSolver::Hals(exact_q(eps)),
+        SolverSpec::Hals { eps } => ExactSolver::Hals(exact_q(eps), None),
+        SolverSpec::HalsAccel { eps, alpha, delta } => {
+            ExactSolver::Hals(exact_q(eps), Some((alpha, exact_q(delta))))
+        }
         SolverSpec::MuLin { sigma, delta } => ExactSolver::Lin(exact_q(sigma), exact_q(delta)),
     };
     let mut r = rng(params.seed);
@@ -457,7 +515,13 @@ pub fn verify(params: ExactParams) -> Result<ExactReport> {
             let taken = match &solver {
                 ExactSolver::Mu => Solver::<Q>::step(&mut Mu, &problem, &mut f),
                 ExactSolver::MuEps(eps) => MuEps { eps: eps.clone() }.step(&problem, &mut f),
-                ExactSolver::Hals(eps) => Hals { eps: eps.clone() }.step(&problem, &mut f),
+                ExactSolver::Hals(eps, None) => Hals { eps: eps.clone() }.step(&problem, &mut f),
+                ExactSolver::Hals(eps, Some((alpha, delta))) => HalsAccel {
+                    eps: eps.clone(),
+                    alpha: *alpha,
+                    delta: delta.clone(),
+                }
+                .step(&problem, &mut f),
                 ExactSolver::Lin(sigma, delta) => LinMu {
                     sigma: sigma.clone(),
                     delta: delta.clone(),
@@ -485,9 +549,16 @@ pub fn verify(params: ExactParams) -> Result<ExactReport> {
             // Exact iterates grow fast (thousands of digits after two exact steps), so the next
             // step starts from the iterate rounded to the dyadic grid 2⁻⁶. This loses nothing:
             // Lemmas 1–2 are statements about one step from *any* non-negative point, and each
-            // step is still checked exactly from the rational point it starts from.
-            v = round_dyadic(&f.v);
-            u = round_dyadic(&f.u);
+            // step is still checked exactly from the rational point it starts from. A floored
+            // solver's statements are about steps from a *feasible* point (every entry ≥ ε:
+            // HALS's row bound rests on it), so its rounded iterate is lifted back to ε where
+            // rounding took it below (a grid of 2⁻⁶ rounds ε = 10⁻¹⁶ to 0).
+            let lift = |a: Array2<Q>| match solver.floor() {
+                Some(eps) => a.mapv(|x| if x < *eps { eps.clone() } else { x }),
+                None => a,
+            };
+            v = lift(round_dyadic(&f.v));
+            u = lift(round_dyadic(&f.u));
         }
     }
     Ok(report)
@@ -682,10 +753,30 @@ mod tests {
         assert!(rep.ok(), "{:?}", rep.mismatches.first());
         assert!(rep.floored > 0, "the floor was never active");
         assert!(rep.half_steps > 200);
-        // Nine per half-step: Lemma 1 and three formulas against their definitions, the
+        // Ten per half-step: Lemma 1 and three formulas against their definitions, the
         // diagonal bound, and HALS's own: the row identity and row bound (each over every row),
-        // the replay, the floor: 4 + 1 + 4.
-        assert_eq!(rep.identities, 9 * rep.half_steps);
+        // the replay, the floor, the single pass: 4 + 1 + 5.
+        assert_eq!(rep.identities, 10 * rep.half_steps);
+    }
+
+    #[test]
+    fn accelerated_hals_passes_hold_exactly_and_several_passes_are_made() {
+        for eps in [0.25, 1e-16] {
+            let rep = verify(ExactParams {
+                trials: 20,
+                solver: SolverSpec::HalsAccel {
+                    eps,
+                    alpha: 0.5,
+                    delta: 0.1,
+                },
+                ..Default::default()
+            })
+            .unwrap();
+            assert!(rep.ok(), "ε = {eps}: {:#?}", rep.mismatches);
+            assert_eq!(rep.half_steps, 20 * 2 * 2, "every step defined");
+            // Both the pass rule and the divided bound were exercised.
+            assert!(rep.multi_pass > 0, "ε = {eps}: no multi-pass half-step");
+        }
     }
 
     #[test]
@@ -698,7 +789,7 @@ mod tests {
         };
         let p = Problem::exact(data.clone(), 2).unwrap();
         let eps = q(1, 64);
-        let solver = ExactSolver::Hals(eps.clone());
+        let solver = ExactSolver::Hals(eps.clone(), None);
         let mut f = f0.clone();
         let mut step = Hals { eps: eps.clone() }.step(&p, &mut f).unwrap();
         let mut report = ExactReport::default();

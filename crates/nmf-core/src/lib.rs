@@ -51,7 +51,9 @@ pub use init::{DataKind, InitKind};
 pub use loss::{Frobenius, Loss};
 pub use problem::{Factors, Problem};
 pub use run::{run, Fit, ObjectiveMode, RunParams};
-pub use solver::{HalfStep, Hals, LinMu, Mu, MuEps, Solver, SolverSpec, Step, StepError};
+pub use solver::{
+    HalfStep, Hals, HalsAccel, LinMu, Mu, MuEps, Solver, SolverSpec, Step, StepError,
+};
 pub use trace::{Event, EventKind, Record, StopReason, Trace};
 
 /// Re-exported so that notebooks can name array types without a `:dep` on ndarray.

@@ -46,6 +46,14 @@ pub trait Loss {
         self.kkt_u(p, f) + diagnostics::kkt_part(f.v.view(), self.grad_v(p, f).view())
     }
 
+    /// The KKT residual of the problem with the floor ε, $\min_{U, V \ge \varepsilon} f$:
+    /// $\|\min(U - \varepsilon, \nabla_U f)\|_F + \|\min(V - \varepsilon, \nabla_V f)\|_F$
+    /// ([`diagnostics::kkt_part_floor`]; one pass over `M`).
+    fn kkt_residual_floor(&self, p: &Problem, f: &Factors, eps: f64) -> f64 {
+        diagnostics::kkt_part_floor(f.u.view(), self.grad_u(p, f).view(), eps)
+            + diagnostics::kkt_part_floor(f.v.view(), self.grad_v(p, f).view(), eps)
+    }
+
     /// The U part of [`Loss::kkt_residual`].
     fn kkt_u(&self, p: &Problem, f: &Factors) -> f64 {
         diagnostics::kkt_part(f.u.view(), self.grad_u(p, f).view())

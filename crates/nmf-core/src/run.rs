@@ -104,6 +104,11 @@ pub struct Fit {
     pub final_objective: f64,
     /// KKT residual at the final factors.
     pub final_kkt: f64,
+    /// For a method with a floor ε ([`Solver::floor`]: ε-MU, HALS), the KKT residual of
+    /// $\min_{U, V \ge \varepsilon} f$ at the final factors, the problem its limit points
+    /// solve ([`Loss::kkt_residual_floor`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub final_kkt_floor: Option<f64>,
 }
 
 /// Count the exact zeros and subnormal entries of the new factor of half-step `half` and
@@ -404,8 +409,15 @@ impl<'p> Observer<'p> {
             objective_scale: obj_scale,
             objective_direct: use_direct,
             kkt: dv.kkt_old + self.kkt_u_carry,
-            v: half_record(&dv, dv.kkt_old, zeros_v, subnormal_v, min_v),
-            u: half_record(&du, self.kkt_u_carry, zeros_u, subnormal_u, min_u),
+            v: half_record(&dv, dv.kkt_old, zeros_v, subnormal_v, min_v, step.v.sweeps),
+            u: half_record(
+                &du,
+                self.kkt_u_carry,
+                zeros_u,
+                subnormal_u,
+                min_u,
+                step.u.sweeps,
+            ),
             note: NoteForms {
                 sqrt_inner_v: dv.sqrt_form_inner,
                 difference_decrease_v: after_v.map(|after| objective - after),
@@ -495,23 +507,29 @@ where
     }
     let final_objective = loss.objective_direct(problem, &f);
     let final_kkt = loss.kkt_residual(problem, &f);
+    let final_kkt_floor = solver
+        .floor()
+        .map(|eps| loss.kkt_residual_floor(problem, &f, eps));
     Ok(Fit {
         factors: f,
         trace,
         stop,
         final_objective,
         final_kkt,
+        final_kkt_floor,
     })
 }
 
 /// A half-step's record from its diagnostics, its part `kkt` of the KKT residual at the old
-/// point, and the zero and subnormal counts and the smallest entry of the new factor.
+/// point, the zero and subnormal counts and the smallest entry of the new factor, and the
+/// solver's pass count.
 fn half_record(
     d: &diagnostics::HalfDiag,
     kkt: f64,
     zeros: usize,
     subnormal: usize,
     min_new: f64,
+    sweeps: usize,
 ) -> HalfRecord {
     let r = d.rel;
     HalfRecord {
@@ -527,6 +545,7 @@ fn half_record(
         zeros,
         subnormal,
         min_new,
+        sweeps,
         rel: RelFields {
             step: r.map(|r| r.step),
             inner: r.map(|r| r.inner),

@@ -39,6 +39,11 @@ pub struct HalfStep<T = f64> {
     pub new: Array2<T>,
     /// Present for multiplicative updates; enables Lemma 2 and the K-ratio.
     pub mu: Option<MuParts<T>>,
+    /// How many passes of the update over the factor the half-step made with `gram` and
+    /// `cross` fixed: 1 for every solver but accelerated HALS ([`HalsAccel`]), which repeats
+    /// its sweep while that is cheap. The diagonal bound ([`Claim::DiagDecrease`]) divides by
+    /// it.
+    pub sweeps: usize,
 }
 
 /// Both half-steps of one iteration.
@@ -97,6 +102,12 @@ pub trait Solver<T: Field = f64> {
     /// the driver's diagnostics). By default $\tfrac12\|M - UV\|_F^2$.
     fn loss(&self) -> &'static dyn Loss {
         &Frobenius
+    }
+    /// The floor ε the method keeps every entry at or above (ε-MU, HALS), if any: its limit
+    /// points are then KKT points of $\min_{U, V \ge \varepsilon} f$, and the run reports that
+    /// problem's KKT residual too ([`crate::Fit::final_kkt_floor`]).
+    fn floor(&self) -> Option<f64> {
+        None
     }
 }
 
@@ -234,6 +245,7 @@ fn mu_half<T: Field>(
             exact_image: true,
             metric: None,
         }),
+        sweeps: 1,
     })
 }
 
@@ -282,14 +294,23 @@ pub enum SolverSpec {
     Hals { eps: f64 },
     /// [`LinMu`].
     MuLin { sigma: f64, delta: f64 },
+    /// [`HalsAccel`].
+    HalsAccel { eps: f64, alpha: f64, delta: f64 },
 }
 
 impl SolverSpec {
     /// The names, as the CLI spells them.
-    pub const NAMES: [&'static str; 4] = ["mu", "mu-eps", "mu-lin", "hals"];
+    pub const NAMES: [&'static str; 5] = ["mu", "mu-eps", "mu-lin", "hals", "hals-accel"];
 
-    /// Check the parameters: ε finite and > 0.
+    /// Check the parameters: ε, σ and Lin's δ finite and > 0; α finite and ≥ 0; accelerated
+    /// HALS's δ in [0, 1).
     pub fn check(&self) -> crate::Result<()> {
+        let bad = |name: &'static str, what: &str, x: f64| {
+            Err(crate::NmfError::Param {
+                name,
+                message: format!("must be {what}, got {x}"),
+            })
+        };
         match *self {
             SolverSpec::Mu => Ok(()),
             SolverSpec::MuEps { eps } | SolverSpec::Hals { eps }
@@ -297,10 +318,20 @@ impl SolverSpec {
             {
                 Ok(())
             }
-            SolverSpec::MuEps { eps } | SolverSpec::Hals { eps } => Err(crate::NmfError::Param {
-                name: "eps",
-                message: format!("must be finite and > 0, got {eps}"),
-            }),
+            SolverSpec::MuEps { eps } | SolverSpec::Hals { eps } => {
+                bad("eps", "finite and > 0", eps)
+            }
+            SolverSpec::HalsAccel { eps, alpha, delta } => {
+                if !(eps.is_finite() && eps > 0.0) {
+                    bad("eps", "finite and > 0", eps)
+                } else if !(alpha.is_finite() && alpha >= 0.0) {
+                    bad("alpha", "finite and ≥ 0", alpha)
+                } else if !(0.0..1.0).contains(&delta) {
+                    bad("delta", "in [0, 1)", delta)
+                } else {
+                    Ok(())
+                }
+            }
             SolverSpec::MuLin { sigma, delta } => {
                 for (name, x) in [("sigma", sigma), ("delta", delta)] {
                     if !(x.is_finite() && x > 0.0) {
@@ -322,6 +353,7 @@ impl SolverSpec {
             SolverSpec::MuEps { .. } => "mu-eps",
             SolverSpec::MuLin { .. } => "mu-lin",
             SolverSpec::Hals { .. } => "hals",
+            SolverSpec::HalsAccel { .. } => "hals-accel",
         }
     }
 
@@ -331,6 +363,9 @@ impl SolverSpec {
             SolverSpec::Mu => "MU".into(),
             SolverSpec::MuEps { eps } => format!("ε-MU (ε = {eps:e})"),
             SolverSpec::Hals { eps } => format!("HALS (ε = {eps:e})"),
+            SolverSpec::HalsAccel { eps, alpha, delta } => {
+                format!("accelerated HALS (ε = {eps:e}, α = {alpha}, δ = {delta})")
+            }
             SolverSpec::MuLin { sigma, delta } => {
                 format!("Lin's MU (σ = {sigma:e}, δ = {delta:e})")
             }
@@ -343,6 +378,9 @@ impl SolverSpec {
             SolverSpec::Mu => Box::new(Mu),
             SolverSpec::MuEps { eps } => Box::new(MuEps { eps }),
             SolverSpec::Hals { eps } => Box::new(Hals { eps }),
+            SolverSpec::HalsAccel { eps, alpha, delta } => {
+                Box::new(HalsAccel { eps, alpha, delta })
+            }
             SolverSpec::MuLin { sigma, delta } => Box::new(LinMu { sigma, delta }),
         }
     }
@@ -392,6 +430,10 @@ fn floored<T: Field>(h: Result<HalfStep<T>, HalfError>, eps: &T) -> Result<HalfS
 impl<T: Field> Solver<T> for MuEps<T> {
     fn name(&self) -> &'static str {
         "mu-eps"
+    }
+
+    fn floor(&self) -> Option<f64> {
+        Some(self.eps.to_f64())
     }
 
     /// The generic claims; the K-half bound $g(V) - g(V') \ge \tfrac12\|\Delta\|_K^2$ and what
@@ -510,6 +552,7 @@ fn lin_half<T: Field>(
             exact_image: false,
             metric: Some((d_bar, v_bar)),
         }),
+        sweeps: 1,
     })
 }
 
@@ -604,21 +647,46 @@ pub fn hals_row<T: Field>(
     Some(())
 }
 
-/// One HALS half-step in column layout (see [`Hals`]).
+/// One HALS half-step in column layout (see [`Hals`]): `sweeps` passes of [`hals_row`] over
+/// the rows with `gram` and `cross` fixed, the passes after the first only while the last one
+/// moved the factor by more than `delta` times the first (squared norms: $\|\Delta^{(l)}\|^2
+/// \le \delta^2\|\Delta^{(1)}\|^2$ ends the loop, a comparison that is exact in rationals).
+/// Plain HALS is one pass.
 fn hals_half<T: Field>(
     fixed: ArrayView2<T>,
     cross: Array2<T>,
     old: Array2<T>,
     eps: &T,
+    passes: Option<(usize, &T)>,
 ) -> Result<HalfStep<T>, HalfError> {
     let gram = gram_checked(fixed)?;
     if let Some((z, i)) = first_non_finite(&[&gram, &cross]) {
         return Err(HalfError::Overflow(z, i));
     }
+    let (max_sweeps, delta) = passes.map_or((1, None), |(n, d)| (n.max(1), Some(d)));
     let mut new = old.clone();
-    for z in 0..new.nrows() {
-        hals_row(gram.view(), cross.view(), &mut new, z, eps)
-            .ok_or(HalfError::ZeroDenominator(z, 0))?;
+    let mut first_sq: Option<T> = None;
+    let mut sweeps = 0;
+    while sweeps < max_sweeps {
+        let before = (max_sweeps > 1).then(|| new.clone());
+        for z in 0..new.nrows() {
+            hals_row(gram.view(), cross.view(), &mut new, z, eps)
+                .ok_or(HalfError::ZeroDenominator(z, 0))?;
+        }
+        sweeps += 1;
+        if let (Some(before), Some(delta)) = (before, delta) {
+            let d = &new - &before;
+            let sq = formulas::frob_inner(d.view(), d.view());
+            match &first_sq {
+                None if sq.is_zero() => break,
+                None => first_sq = Some(sq),
+                Some(f0) => {
+                    if sq <= delta.clone() * delta.clone() * f0.clone() {
+                        break;
+                    }
+                }
+            }
+        }
     }
     if let Some((z, i)) = first_non_finite(&[&new]) {
         return Err(HalfError::Overflow(z, i));
@@ -629,12 +697,17 @@ fn hals_half<T: Field>(
         old,
         new,
         mu: None,
+        sweeps,
     })
 }
 
 impl<T: Field> Solver<T> for Hals<T> {
     fn name(&self) -> &'static str {
         "hals"
+    }
+
+    fn floor(&self) -> Option<f64> {
+        Some(self.eps.to_f64())
     }
 
     /// The generic claims, the diagonal bound (from the per-row decrease) and the floor.
@@ -649,7 +722,90 @@ impl<T: Field> Solver<T> for Hals<T> {
     fn step(&mut self, p: &Problem<T>, f: &mut Factors<T>) -> Result<Step<T>, StepError> {
         let eps = &self.eps;
         alternate(p, f, |fixed, cross, old, _| {
-            hals_half(fixed, cross, old, eps)
+            hals_half(fixed, cross, old, eps, None)
+        })
+    }
+}
+
+/// Accelerated HALS (Gillis & Glineur, *Neural Computation* 24(4), 2012): the products
+/// $X = U^\top U$ and $A = U^\top M$ of a half-step cost $O(PNk)$ against $O(Nk^2)$ for one
+/// pass of HALS's row updates over $V$ (k×N, the fixed factor P×k), so the pass is repeated
+/// with them fixed, up to
+/// $$\Big\lfloor 1 + \alpha\rho\Big\rfloor \text{ passes}, \qquad
+///   \rho = 1 + \Big\lfloor\frac{PN + Pk}{N(k + 1)}\Big\rfloor$$
+/// ([`hals_accel_sweeps`], their flop estimate; their code measures times instead, which would
+/// make a run depend on the machine), stopping early once a pass moves $V$ by at most $\delta$
+/// times the first: $\|\Delta^{(l)}\| \le \delta\|\Delta^{(1)}\|$. Defaults $\alpha = ½$,
+/// $\delta = 0.1$ (theirs); $\alpha = 0$ is plain [`Hals`].
+///
+/// Each pass is a HALS pass, so each decreases the half-problem by at least
+/// $\tfrac12\min_z X_{zz}\|\Delta^{(s)}\|^2$ ([`Hals`]); summed over the $S$ passes and with
+/// $\|\sum_s \Delta^{(s)}\|^2 \le S\sum_s\|\Delta^{(s)}\|^2$ (Cauchy–Schwarz), the half-step
+/// decreases it by at least $\tfrac1{2S}\min_z X_{zz}\|\Delta\|^2$ with $\Delta$ the whole
+/// half-step: the diagonal bound divided by the pass count ([`HalfStep::sweeps`], the trace's
+/// `sweeps_v`, `sweeps_u`). Its claims are HALS's; the exact check replays every pass row by
+/// row.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HalsAccel<T = f64> {
+    pub eps: T,
+    /// $\alpha \ge 0$: how many passes a half-step may make, relative to their cost.
+    pub alpha: f64,
+    /// $\delta \in [0, 1)$: stop the passes once one moves the factor by at most δ times the
+    /// first.
+    pub delta: T,
+}
+
+impl HalsAccel {
+    /// Gillis and Glineur's α.
+    pub const DEFAULT_ALPHA: f64 = 0.5;
+    /// Gillis and Glineur's δ.
+    pub const DEFAULT_DELTA: f64 = 0.1;
+}
+
+impl Default for HalsAccel {
+    fn default() -> Self {
+        HalsAccel {
+            eps: MuEps::DEFAULT_EPS,
+            alpha: Self::DEFAULT_ALPHA,
+            delta: Self::DEFAULT_DELTA,
+        }
+    }
+}
+
+/// The most passes accelerated HALS makes in a half-step that updates a k×N factor against a
+/// P×k fixed one: $\lfloor 1 + \alpha\rho\rfloor$ with
+/// $\rho = 1 + \lfloor (PN + Pk)/(N(k+1)) \rfloor$ (Gillis & Glineur 2012, from their flop
+/// counts; the ρ of their reference code). Integer arithmetic but for the product with α, so it is the same in
+/// every run.
+pub fn hals_accel_sweeps(p: usize, n: usize, k: usize, alpha: f64) -> usize {
+    let rho = 1 + (p * n + p * k) / (n * (k + 1)).max(1);
+    (1.0 + alpha * rho as f64).floor() as usize
+}
+
+impl<T: Field> Solver<T> for HalsAccel<T> {
+    fn name(&self) -> &'static str {
+        "hals-accel"
+    }
+
+    fn floor(&self) -> Option<f64> {
+        Some(self.eps.to_f64())
+    }
+
+    /// HALS's claims: the generic ones, the diagonal bound (divided by the pass count) and the
+    /// floor.
+    fn claims(&self) -> Vec<Claim> {
+        Hals {
+            eps: self.eps.clone(),
+        }
+        .claims()
+    }
+
+    fn step(&mut self, p: &Problem<T>, f: &mut Factors<T>) -> Result<Step<T>, StepError> {
+        let (eps, alpha, delta) = (&self.eps, self.alpha, &self.delta);
+        alternate(p, f, |fixed, cross, old, _| {
+            let (k, n) = old.dim();
+            let sweeps = hals_accel_sweeps(fixed.ncols(), n, k, alpha);
+            hals_half(fixed, cross, old, eps, Some((sweeps, delta)))
         })
     }
 }
@@ -730,6 +886,7 @@ fn rule_half<R: UpdateRule>(
         old,
         new,
         mu: None,
+        sweeps: 1,
     })
 }
 

@@ -70,6 +70,9 @@ pub struct HalfRecord {
     pub subnormal: usize,
     /// The smallest entry of the new factor.
     pub min_new: f64,
+    /// Passes of the update over the factor in this half-step
+    /// ([`crate::solver::HalfStep::sweeps`]: 1 but for accelerated HALS).
+    pub sweeps: usize,
     /// The sums divided by `scale` (σ), judged by the claims.
     pub rel: RelFields,
     /// The fields of multiplicative solvers (empty for others).
@@ -302,6 +305,8 @@ record_columns! {
     // ---- added with the solver family ----
     "min_new_v" => v.min_new,
     "min_new_u" => u.min_new,
+    "sweeps_v" => v.sweeps,
+    "sweeps_u" => u.sweeps,
 }
 
 impl Record {

@@ -98,8 +98,8 @@ fn each_own_claim_of_eps_mu_can_fail() {
 fn from_a_locked_zero_plain_mu_stalls_away_from_kkt_and_eps_mu_does_not() {
     // Seed 3 with V[1, 2] = 0 at the start: MU multiplies that entry by its ratio, so it stays 0
     // for ever (zero locking), while the gradient there is negative: the KKT residual stays
-    // bounded away from 0. ε-MU lifts it to ε and moves on. (Its residual for the ε-constrained
-    // problem, ‖min(V − ε, ∇)‖, differs from the one computed here by at most ε·√(entries).)
+    // bounded away from 0. ε-MU lifts it to ε and moves on; the residual of the problem it
+    // solves, min over U, V ≥ ε (‖min(V − ε, ∇)‖ + the same for U), falls with it.
     let iters = 20_000;
     let locked = Some((1, 2));
     let mu = run(&Experiment::note(3, iters), locked);
@@ -119,4 +119,16 @@ fn from_a_locked_zero_plain_mu_stalls_away_from_kkt_and_eps_mu_does_not() {
     );
     assert!(eps.fit.final_objective < mu.fit.final_objective);
     assert_eq!(all_hold(&eps.claims), Some(true));
+    // Entrywise |min(v − ε, g) − min(v, g)| ≤ ε, so the two residuals differ by at most
+    // ε·√(entries) per factor (plus their rounding, relative γ of their size).
+    let floored = eps.fit.final_kkt_floor.expect("ε-MU has a floor");
+    let entries = (15 * 5 + 5 * 8) as f64;
+    assert!(
+        (floored - eps.fit.final_kkt).abs()
+            <= 2.0 * 1e-16 * entries.sqrt() + 1e-12 * eps.fit.final_kkt,
+        "{floored} vs {}",
+        eps.fit.final_kkt
+    );
+    assert!(floored < 1e-3 * mu.fit.final_kkt);
+    assert_eq!(mu.fit.final_kkt_floor, None, "plain MU has no floor");
 }

@@ -27,6 +27,7 @@ fn half(fixed_rows: ArrayView2<f64>, cross: Array2<f64>, old: Array2<f64>) -> Ha
         old,
         new,
         mu: None,
+        sweeps: 1,
     }
 }
 

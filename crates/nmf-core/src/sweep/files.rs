@@ -4,7 +4,7 @@
 //! # `results.csv`
 //!
 //! One header line, then one line per instance in id order. The columns are fixed
-//! ([`csv_columns`]): the instance (`id, solver, eps, sigma, delta, m, n, k, data, density,
+//! ([`csv_columns`]): the instance (`id, solver, eps, sigma, delta, alpha, m, n, k, data, density,
 //! data_file, init, seed, iters, tol, objective`), the run (`stop, stop_iter, iterations,
 //! final_objective, final_kkt, first_underflow, first_zero, error`), then for every claim of
 //! [`super::claim_names`] the group `CLAIM.status, CLAIM.checked, CLAIM.violations,
@@ -98,6 +98,7 @@ pub fn csv_columns() -> Vec<String> {
         "eps",
         "sigma",
         "delta",
+        "alpha",
         "m",
         "n",
         "k",
@@ -160,10 +161,11 @@ fn serde_name<T: Serialize>(x: &T) -> String {
 /// The fields of one row of `results.csv`.
 pub fn csv_fields(r: &SweepRow) -> Vec<String> {
     let e = &r.experiment;
-    let (eps, sigma, delta) = match e.solver {
-        SolverSpec::Mu => (None, None, None),
-        SolverSpec::MuEps { eps } | SolverSpec::Hals { eps } => (Some(eps), None, None),
-        SolverSpec::MuLin { sigma, delta } => (None, Some(sigma), Some(delta)),
+    let (eps, sigma, delta, alpha) = match e.solver {
+        SolverSpec::Mu => (None, None, None, None),
+        SolverSpec::MuEps { eps } | SolverSpec::Hals { eps } => (Some(eps), None, None, None),
+        SolverSpec::MuLin { sigma, delta } => (None, Some(sigma), Some(delta), None),
+        SolverSpec::HalsAccel { eps, alpha, delta } => (Some(eps), None, Some(delta), Some(alpha)),
     };
     let (data, density) = match (&r.data_file, e.data) {
         (Some(_), _) => ("file", None),
@@ -186,6 +188,7 @@ pub fn csv_fields(r: &SweepRow) -> Vec<String> {
         opt(eps.map(float)),
         opt(sigma.map(float)),
         opt(delta.map(float)),
+        opt(alpha.map(float)),
         e.m.to_string(),
         e.n.to_string(),
         e.k.to_string(),

@@ -11,13 +11,13 @@ use sha2::{Digest, Sha256};
 use crate::error::{NmfError, Result, Which};
 use crate::init::{DataKind, InitKind};
 use crate::run::{ObjectiveMode, RunParams};
-use crate::solver::{LinMu, MuEps, SolverSpec};
+use crate::solver::{HalsAccel, LinMu, MuEps, SolverSpec};
 use crate::Experiment;
 
 use super::Instance;
 
 /// A solver as a grid names it: `[[solver]] name = "mu-eps"`, its parameters optional (the
-/// CLI's defaults: ε = 1e-16; Lin's σ = δ = 1e-8).
+/// CLI's defaults: ε = 1e-16; Lin's σ = δ = 1e-8; accelerated HALS's α = ½, δ = 0.1).
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(tag = "name", rename_all = "kebab-case", deny_unknown_fields)]
 enum GridSolver {
@@ -36,6 +36,14 @@ enum GridSolver {
         #[serde(default = "default_eps")]
         eps: f64,
     },
+    HalsAccel {
+        #[serde(default = "default_eps")]
+        eps: f64,
+        #[serde(default = "default_alpha")]
+        alpha: f64,
+        #[serde(default = "default_accel_delta")]
+        delta: f64,
+    },
 }
 
 fn default_eps() -> f64 {
@@ -46,6 +54,12 @@ fn default_sigma() -> f64 {
 }
 fn default_delta() -> f64 {
     LinMu::default().delta
+}
+fn default_alpha() -> f64 {
+    HalsAccel::DEFAULT_ALPHA
+}
+fn default_accel_delta() -> f64 {
+    HalsAccel::DEFAULT_DELTA
 }
 fn default_init() -> Vec<InitKind> {
     vec![InitKind::Note]
@@ -58,6 +72,9 @@ impl From<GridSolver> for SolverSpec {
             GridSolver::MuEps { eps } => SolverSpec::MuEps { eps },
             GridSolver::MuLin { sigma, delta } => SolverSpec::MuLin { sigma, delta },
             GridSolver::Hals { eps } => SolverSpec::Hals { eps },
+            GridSolver::HalsAccel { eps, alpha, delta } => {
+                SolverSpec::HalsAccel { eps, alpha, delta }
+            }
         }
     }
 }
@@ -121,7 +138,8 @@ pub struct DataFile {
 /// name = "mu"
 /// [[solver]]
 /// name = "mu-eps"
-/// eps = 1e-16                  # optional (mu-eps, hals: ε = 1e-16; mu-lin: sigma, delta = 1e-8)
+/// eps = 1e-16                  # optional (mu-eps, hals: ε = 1e-16; mu-lin: sigma, delta = 1e-8;
+///                              # hals-accel: eps, alpha = 0.5, delta = 0.1)
 /// ```
 ///
 /// A file's `m×n` is its own; it runs with its `ranks`, or without them with the ranks of

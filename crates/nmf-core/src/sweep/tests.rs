@@ -59,7 +59,7 @@ fn a_grid_parses_and_expands_in_its_documented_order() {
     assert_eq!(e(0).params.max_iter, 25);
     // Defaults: init note, tol 0; a list of seeds; mu-lin's and hals's defaults.
     let g = parse(
-        "iters = 3\nshapes = [[3, 3, 1]]\ndata = [\"halfnormal\", \"planted\"]\nseeds = [4, 2]\n[[solver]]\nname = \"mu-lin\"\n[[solver]]\nname = \"hals\"\n",
+        "iters = 3\nshapes = [[3, 3, 1]]\ndata = [\"halfnormal\", \"planted\"]\nseeds = [4, 2]\n[[solver]]\nname = \"mu-lin\"\n[[solver]]\nname = \"hals\"\n[[solver]]\nname = \"hals-accel\"\nalpha = 0.0\n",
     )
     .unwrap();
     assert_eq!(g.inits, [InitKind::Note]);
@@ -72,7 +72,12 @@ fn a_grid_parses_and_expands_in_its_documented_order() {
                 sigma: 1e-8,
                 delta: 1e-8
             },
-            SolverSpec::Hals { eps: 1e-16 }
+            SolverSpec::Hals { eps: 1e-16 },
+            SolverSpec::HalsAccel {
+                eps: 1e-16,
+                alpha: 0.0,
+                delta: 0.1
+            }
         ]
     );
 }
@@ -333,7 +338,7 @@ fn the_csv_has_one_group_per_claim_and_n_a_where_a_claim_does_not_apply() {
     let cols = files::csv_columns();
     let names = claim_names();
     assert_eq!(names.len(), crate::Claim::all().len() + 2);
-    assert_eq!(cols.len(), 24 + 5 * names.len());
+    assert_eq!(cols.len(), 25 + 5 * names.len());
     let bytes = files::results_csv(&rows);
     let mut rd = csv::Reader::from_reader(bytes.as_slice());
     let header: Vec<String> = rd.headers().unwrap().iter().map(String::from).collect();
