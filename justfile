@@ -48,7 +48,7 @@ bench-numpy:
 bench-sweep *ARGS:
     bash scripts/bench-sweep.sh {{ARGS}}
 
-# The smoke sweep (128 instances, a few seconds) and its report.
+# The smoke sweep (160 instances, a few seconds) and its report.
 sweep-smoke:
     cargo run --release -p nmf-cli -- sweep --grid sweeps/smoke.toml --out target/sweep-smoke
     cargo run --release -p nmf-cli -- sweep report target/sweep-smoke
@@ -82,3 +82,8 @@ browser-check:
     bash scripts/browser-check.sh --require "AMD loader restored" --require "AMD registrations: 0" target/browser-check/amd-selftest.html
     @test -e target/notebooks/01-the-note-reproduced.html || { echo "no exported notebooks: run 'just notebooks' first"; exit 1; }
     bash scripts/browser-check.sh --min-figures 2 --forbid "This figure needs JavaScript" --forbid "Jupyter did not run it" target/notebooks/*.html
+
+# The sweep against a straightforward NumPy loop over the same instances and diagnostics, in one
+# run, with the ratio: just bench-sweep-numpy [INSTANCES [ITERS [REPEAT]]].
+bench-sweep-numpy *ARGS:
+    bash scripts/bench-sweep-numpy.sh {{ARGS}}

@@ -164,9 +164,11 @@ def check_page(chromium, page, args):
           f"(sent to the dead proxy 127.0.0.1:9, none left the machine)")
     lines = len(re.findall(r'class="js-line"[^>]*d="M', dom)) + len(
         re.findall(r'd="M[^"]*"[^>]*class="js-line"', dom))
-    if figures and (svgs < figures or lines == 0):
-        problems.append(f"{svgs} main-svg element(s) and {lines} data line(s) for {figures} "
-                        f"figure(s)")
+    # Histogram bars: a path with coordinates inside <g class="point"> of a bar trace.
+    bars = len(re.findall(r'<g class="point"><path d="M', dom))
+    if figures and (svgs < figures or lines + bars == 0):
+        problems.append(f"{svgs} main-svg element(s), {lines} data line(s) and {bars} bar(s) "
+                        f"for {figures} figure(s)")
     return problems
 
 

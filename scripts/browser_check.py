@@ -4,7 +4,8 @@
 For each file: Chromium loads it with the network cut off (a dead proxy and a resolver that
 finds nothing), lets the page run (virtual time budget), and dumps the DOM. The check then
 requires, for every plotly figure div in the page, an SVG `main-svg` and data drawn in it
-(a line path `js-line` with coordinates, or marker points `point`). It fails loudly, with a
+(a line path `js-line` with coordinates, marker points `point`, or histogram bars: paths in a
+`<g class="point">`). It fails loudly, with a
 per-figure account, when a figure is missing, empty or not rendered, when fewer figures than
 --min-figures rendered, when a --require substring is absent from the rendered DOM, when a
 --forbid substring is still in it (e.g. a fallback text the page's scripts remove), or (unless
@@ -62,15 +63,17 @@ class FigureScan(html.parser.HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.figures = []  # dicts: id, svgs, lines, points, line_coords
-        self.stack = []  # (tag, figure index or None, opens a data trace group)
+        self.stack = []  # (tag, figure index or None, opens a data trace group, is a bar's <g>)
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
         classes = (a.get("class") or "").split()
-        current = next((f for _, f, _ in reversed(self.stack) if f is not None), None)
+        current = next((f for _, f, _, _ in reversed(self.stack) if f is not None), None)
         # Data are drawn inside <g class="trace …"> groups of the plot area; the legend's
         # sample lines sit in <g class="traces"> and do not count.
-        in_trace = any(t for _, _, t in self.stack)
+        in_trace = any(t for _, _, t, _ in self.stack)
+        # A bar (histogram) is a path inside <g class="point"> of a trace group.
+        in_bar = bool(self.stack) and self.stack[-1][3]
         fig = None
         if tag == "div" and "plotly-graph-div" in classes:
             self.figures.append(
@@ -87,10 +90,12 @@ class FigureScan(html.parser.HTMLParser):
                 if "js-line" in classes and len(d) > 2:
                     f["lines"] += 1
                     f["coords"] += len(re.findall(r"[ML]", d))
-                if "point" in classes and len(d) > 2:
+                if ("point" in classes or in_bar) and len(d) > 2:
                     f["points"] += 1
         if tag not in VOID:
-            self.stack.append((tag, fig, tag == "g" and "trace" in classes))
+            self.stack.append(
+                (tag, fig, tag == "g" and "trace" in classes, tag == "g" and "point" in classes)
+            )
 
     def handle_startendtag(self, tag, attrs):
         self.handle_starttag(tag, attrs)
@@ -140,7 +145,7 @@ def check_file(chromium, path, args):
     for f in figs:
         ok = f["svgs"] > 0 and (f["lines"] > 0 or f["points"] > 0)
         print(f"    {'ok ' if ok else 'BAD'} #{f['id']}: {f['svgs']} main-svg, {f['lines']} data "
-              f"lines ({f['coords']} vertices), {f['points']} marker points")
+              f"lines ({f['coords']} vertices), {f['points']} marker points or bars")
         if not ok:
             problems.append(f"figure #{f['id']} did not render data (no main-svg with a line or "
                             f"points)")
