@@ -22,6 +22,12 @@ impl<T: Clone + Num + PartialOrd + std::fmt::Debug> Scalar for T {}
 pub trait Field: Scalar {
     /// The matrix product $AB$.
     fn matmul(a: ArrayView2<Self>, b: ArrayView2<Self>) -> Array2<Self>;
+    /// The matrix product $AB$ written into `c`, whose storage is reused when it already has
+    /// the product's shape (the solvers' per-iteration buffers). The same values as
+    /// [`Field::matmul`], bit for bit.
+    fn matmul_into(a: ArrayView2<Self>, b: ArrayView2<Self>, c: &mut Array2<Self>) {
+        *c = Self::matmul(a, b);
+    }
     /// Whether `self` is a finite number (always, for exact rationals).
     fn is_finite(&self) -> bool {
         true
@@ -37,7 +43,16 @@ pub trait Field: Scalar {
 
 impl Field for f64 {
     fn matmul(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
-        a.dot(&b)
+        let mut c = Array2::zeros((a.nrows(), b.ncols()));
+        gemm(a, b, c.view_mut());
+        c
+    }
+    fn matmul_into(a: ArrayView2<f64>, b: ArrayView2<f64>, c: &mut Array2<f64>) {
+        let dim = (a.nrows(), b.ncols());
+        if c.dim() != dim {
+            *c = Array2::zeros(dim);
+        }
+        gemm(a, b, c.view_mut());
     }
     fn is_finite(&self) -> bool {
         f64::is_finite(*self)
@@ -56,6 +71,27 @@ impl Field for num_rational::BigRational {
     }
     fn to_f64(&self) -> f64 {
         num_traits::ToPrimitive::to_f64(self).unwrap_or(f64::NAN)
+    }
+}
+
+/// $C = AB$ in `f64` by `matrixmultiply` (ndarray's `dot`, on both cores with its
+/// `threading` feature), computed as $C^\top = B^\top A^\top$ when $A$ has few rows (the
+/// solvers' $U^\top M$ and $V'M^\top$, k×N from N×P data): `matrixmultiply` splits the rows
+/// of its left operand among its threads, and each thread then packs its own part of the data,
+/// where otherwise one thread packs all of it. Each entry is the same sum either way, so
+/// the bits do not depend on the orientation, nor on the number of threads: every entry
+/// $\sum_l a_{il}b_{lj}$ is accumulated in the order of $l$, in blocks of $l$ of a fixed
+/// length, by one accumulator (the product $a_{il}b_{lj}$ commutes, also in a fused
+/// multiply-add); the threads split the output, never the sum.
+pub fn gemm(a: ArrayView2<f64>, b: ArrayView2<f64>, mut c: ndarray::ArrayViewMut2<f64>) {
+    use ndarray::linalg::general_mat_mul;
+    assert_eq!(a.ncols(), b.nrows(), "gemm: inner dimensions differ");
+    assert_eq!(c.dim(), (a.nrows(), b.ncols()), "gemm: output shape");
+    // matrixmultiply gives a second thread a share of the rows from 96 on.
+    if a.nrows() < 96 && b.ncols() > a.nrows() {
+        general_mat_mul(1.0, &b.t(), &a.t(), 0.0, &mut c.view_mut().reversed_axes());
+    } else {
+        general_mat_mul(1.0, &a, &b, 0.0, &mut c);
     }
 }
 
@@ -118,31 +154,60 @@ pub fn mu_update<T: Scalar>(
     old: ArrayView2<T>,
     off_support: &[usize],
 ) -> Result<(Array2<T>, Array2<T>), (usize, usize)> {
-    // A mask, so that the test is O(1) per entry however many columns of M are zero.
-    let mut off = vec![false; denom.ncols()];
-    for &i in off_support {
-        off[i] = true;
-    }
-    let on_support = |i: usize| !off[i];
-    if let Some(((z, i), _)) = denom
-        .indexed_iter()
-        .find(|((_, i), d)| **d == T::zero() && on_support(*i))
-    {
-        return Err((z, i));
-    }
     let mut ratio = Array2::from_elem(cross.raw_dim(), T::zero());
-    Zip::indexed(&mut ratio)
-        .and(cross)
-        .and(denom)
-        .for_each(|(_, i), r, a, d| {
-            if on_support(i) {
-                *r = a.clone() / d.clone();
-            }
-        });
-    let new = Zip::from(old)
-        .and(&ratio)
-        .map_collect(|v, r| v.clone() * r.clone());
+    let mut new = Array2::from_elem(cross.raw_dim(), T::zero());
+    mu_update_into(cross, denom, old, off_support, &mut ratio, &mut new)?;
     Ok((ratio, new))
+}
+
+/// [`mu_update`] into `ratio` and `new` (their storage reused when they have the shape of
+/// `denom`), in one pass in row-major order: the first zero denominator met is the first in
+/// that order.
+pub fn mu_update_into<T: Scalar>(
+    cross: ArrayView2<T>,
+    denom: ArrayView2<T>,
+    old: ArrayView2<T>,
+    off_support: &[usize],
+    ratio: &mut Array2<T>,
+    new: &mut Array2<T>,
+) -> Result<(), (usize, usize)> {
+    let n = denom.ncols();
+    for buf in [&mut *ratio, &mut *new] {
+        if buf.dim() != denom.dim() {
+            *buf = Array2::from_elem(denom.raw_dim(), T::zero());
+        }
+    }
+    // A mask, so that the test is O(1) per entry however many columns of M are zero (none
+    // to allocate when M has no zero column).
+    let mut off = Vec::new();
+    if !off_support.is_empty() {
+        off = vec![false; n];
+        for &i in off_support {
+            off[i] = true;
+        }
+    }
+    let on_support = |i: usize| off.is_empty() || !off[i];
+    for (z, (((a, d), v), (mut r, mut vn))) in cross
+        .rows()
+        .into_iter()
+        .zip(denom.rows())
+        .zip(old.rows())
+        .zip(ratio.rows_mut().into_iter().zip(new.rows_mut()))
+        .enumerate()
+    {
+        for i in 0..n {
+            r[i] = if on_support(i) {
+                if d[i] == T::zero() {
+                    return Err((z, i));
+                }
+                a[i].clone() / d[i].clone()
+            } else {
+                T::zero()
+            };
+            vn[i] = v[i].clone() * r[i].clone();
+        }
+    }
+    Ok(())
 }
 // ANCHOR_END: mu_update
 
@@ -191,23 +256,72 @@ pub fn inner_direct_term<T: Scalar>(a: &T, xn: &T, d: &T) -> T {
 /// formed once per unordered pair: half the work, the same bits.
 // ANCHOR: inner_closed
 pub fn inner_closed<T: Scalar>(gram: ArrayView2<T>, old: ArrayView2<T>, ratio: ArrayView2<T>) -> T {
-    let k = old.nrows();
-    // c[[z, j]] for z < j; the columns i inside: rows are contiguous in standard layout.
-    let mut c = Array2::from_elem((k, k), T::zero());
-    for z in 0..k {
-        for j in z + 1..k {
-            let mut col_sum = T::zero();
-            Zip::from(old.row(z))
-                .and(old.row(j))
-                .and(ratio.row(z))
-                .and(ratio.row(j))
-                .for_each(|vz, vj, rz, rj| {
-                    let dr = rz.clone() - rj.clone();
-                    col_sum = col_sum.clone() + vz.clone() * vj.clone() * dr.clone() * dr;
-                });
-            c[[z, j]] = col_sum;
+    inner_closed_with(gram, old, ratio, &mut ClosedWork::default())
+}
+
+/// The arrays [`inner_closed_with`] forms: `old` and `ratio` transposed (N×k, so that the
+/// entries of one column are contiguous) and the k×k column sums, kept across calls.
+#[derive(Debug, Clone)]
+pub struct ClosedWork<T> {
+    old_t: Array2<T>,
+    ratio_t: Array2<T>,
+    sums: Array2<T>,
+}
+
+impl<T> Default for ClosedWork<T> {
+    fn default() -> Self {
+        let empty = || Array2::from_shape_vec((0, 0), Vec::new()).expect("0×0");
+        ClosedWork {
+            old_t: empty(),
+            ratio_t: empty(),
+            sums: empty(),
         }
     }
+}
+
+/// [`inner_closed`] with its arrays kept in `work`. Each column sum $c_{zj}$ adds its terms
+/// in the order of the columns $i$, as in the definition; the sums of all pairs advance
+/// together, a column at a time (contiguous and independent, so they vectorise; the
+/// summation order of each one is unchanged).
+pub fn inner_closed_with<T: Scalar>(
+    gram: ArrayView2<T>,
+    old: ArrayView2<T>,
+    ratio: ArrayView2<T>,
+    work: &mut ClosedWork<T>,
+) -> T {
+    let (k, n) = old.dim();
+    assert_eq!(ratio.dim(), (k, n), "inner_closed: ratio has another shape than V");
+    let fill = |buf: &mut Array2<T>, src: ArrayView2<T>| {
+        if buf.dim() == src.dim() && buf.is_standard_layout() {
+            buf.assign(&src);
+        } else {
+            *buf = src.as_standard_layout().into_owned();
+        }
+    };
+    fill(&mut work.old_t, old.t());
+    fill(&mut work.ratio_t, ratio.t());
+    if work.sums.dim() != (k, k) || !work.sums.is_standard_layout() {
+        work.sums = Array2::from_elem((k, k), T::zero());
+    } else {
+        work.sums.fill(T::zero());
+    }
+    // c[[z, j]] for z < j.
+    let c = work.sums.as_slice_mut().expect("standard layout");
+    for (o, r) in work.old_t.rows().into_iter().zip(work.ratio_t.rows()) {
+        let (o, r) = (
+            o.to_slice().expect("standard layout"),
+            r.to_slice().expect("standard layout"),
+        );
+        for z in 0..k {
+            let (vz, rz) = (&o[z], &r[z]);
+            let row = &mut c[z * k + z + 1..(z + 1) * k];
+            for ((col_sum, vj), rj) in row.iter_mut().zip(&o[z + 1..]).zip(&r[z + 1..]) {
+                let dr = rz.clone() - rj.clone();
+                *col_sum = col_sum.clone() + vz.clone() * vj.clone() * dr.clone() * dr;
+            }
+        }
+    }
+    let c = &work.sums;
     let mut s = T::zero();
     for z in 0..k {
         for j in 0..k {
