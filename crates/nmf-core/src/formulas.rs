@@ -87,11 +87,141 @@ pub fn gemm(a: ArrayView2<f64>, b: ArrayView2<f64>, mut c: ndarray::ArrayViewMut
     use ndarray::linalg::general_mat_mul;
     assert_eq!(a.ncols(), b.nrows(), "gemm: inner dimensions differ");
     assert_eq!(c.dim(), (a.nrows(), b.ncols()), "gemm: output shape");
+    if small::applies(a.nrows(), a.ncols(), b.ncols()) {
+        return small::gemm(a, b, c);
+    }
     // matrixmultiply gives a second thread a share of the rows from 96 on.
     if a.nrows() < 96 && b.ncols() > a.nrows() {
         general_mat_mul(1.0, &b.t(), &a.t(), 0.0, &mut c.view_mut().reversed_axes());
     } else {
         general_mat_mul(1.0, &a, &b, 0.0, &mut c);
+    }
+}
+
+/// Small products (the note's 15×8, the k×k·k×N products of the diagnostics) without
+/// matrixmultiply's fixed cost (a packing buffer allocated and filled per call, which is most
+/// of a product this small), giving its bits: where matrixmultiply's kernel is one of its
+/// fused multiply-add kernels (AVX-512, or FMA with AVX2), each entry of its product is, for
+/// an inner dimension within one of its blocks (≤ 256), the fused multiply-add chain
+/// $c = \mathrm{fma}(a_{iK}, b_{Kj}, \dots\mathrm{fma}(a_{i1}, b_{1j}, 0))$ in the order of
+/// the inner index, which is what this kernel computes (a test compares both, bit for bit).
+/// Elsewhere matrixmultiply is used.
+mod small {
+    use ndarray::{ArrayView2, ArrayViewMut2};
+
+    /// Largest inner dimension: one block of matrixmultiply's `dgemm` (its `KC`).
+    const MAX_INNER: usize = 256;
+    /// Largest product size m·k·n taken here: above it matrixmultiply's packing pays.
+    const MAX_WORK: usize = 1 << 15;
+
+    /// Whether the product of an m×k and a k×n matrix is formed here.
+    pub(super) fn applies(m: usize, k: usize, n: usize) -> bool {
+        k >= 1 && k <= MAX_INNER && m * k * n <= MAX_WORK && fma_kernels()
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    fn fma_kernels() -> bool {
+        // The kernels matrixmultiply selects on these features sum with fused multiply-adds.
+        std::arch::is_x86_feature_detected!("fma")
+            && (std::arch::is_x86_feature_detected!("avx512f")
+                || std::arch::is_x86_feature_detected!("avx2"))
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    fn fma_kernels() -> bool {
+        false
+    }
+
+    pub(super) fn gemm(a: ArrayView2<f64>, b: ArrayView2<f64>, c: ArrayViewMut2<f64>) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `applies` checked that the CPU has FMA.
+        unsafe {
+            gemm_fma(a, b, c)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        unreachable!("small products need FMA: {a:?} {b:?} {c:?}")
+    }
+
+    std::thread_local! {
+        /// B copied into row-major order when its rows are not contiguous (kept per thread,
+        /// so that it is allocated once).
+        static PACKED: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+
+    /// Each entry's own chain of fused multiply-adds over the inner index; the chains of up
+    /// to eight output columns advance together (one vector instruction for eight of them).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "fma")]
+    unsafe fn gemm_fma(a: ArrayView2<f64>, b: ArrayView2<f64>, c: ArrayViewMut2<f64>) {
+        if b.ncols() <= 1 || b.strides()[1] == 1 {
+            // SAFETY: B's rows are contiguous (stride 1 along them), FMA as above.
+            unsafe { kernel(a, b.as_ptr(), b.strides()[0], c) }
+        } else {
+            PACKED.with_borrow_mut(|p| {
+                p.clear();
+                p.extend(b.iter());
+                // SAFETY: `p` holds B in row-major order; FMA as above.
+                unsafe { kernel(a, p.as_ptr(), b.ncols() as isize, c) }
+            })
+        }
+    }
+
+    /// `c = a b` with `b` given by a pointer to its first entry, rows `rsb` apart and
+    /// contiguous.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "fma")]
+    unsafe fn kernel(a: ArrayView2<f64>, bp: *const f64, rsb: isize, mut c: ArrayViewMut2<f64>) {
+        let (m, n) = c.dim();
+        let (k, rsa, csa) = (a.ncols(), a.strides()[0], a.strides()[1]);
+        let ap = a.as_ptr();
+        for i in 0..m {
+            // SAFETY: row i of A exists (i < m).
+            let ai = unsafe { ap.offset(i as isize * rsa) };
+            let mut ci = c.row_mut(i);
+            let mut j = 0;
+            while j < n {
+                // SAFETY: columns j.. j + W − 1 of B exist (W ≤ n − j), as do the k
+                // entries of row i of A, `csa` apart.
+                unsafe {
+                    let bj = bp.add(j);
+                    let w = match n - j {
+                        8.. => chains::<8>(k, ai, csa, bj, rsb, &mut ci, j),
+                        4.. => chains::<4>(k, ai, csa, bj, rsb, &mut ci, j),
+                        2.. => chains::<2>(k, ai, csa, bj, rsb, &mut ci, j),
+                        _ => chains::<1>(k, ai, csa, bj, rsb, &mut ci, j),
+                    };
+                    j += w;
+                }
+            }
+        }
+    }
+
+    /// `W` entries `c[j..j + W]` of one output row: `W` independent chains.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "fma")]
+    #[inline]
+    unsafe fn chains<const W: usize>(
+        k: usize,
+        ai: *const f64,
+        csa: isize,
+        bj: *const f64,
+        rsb: isize,
+        ci: &mut ndarray::ArrayViewMut1<f64>,
+        j: usize,
+    ) -> usize {
+        let mut acc = [0.0f64; W];
+        for l in 0..k {
+            // SAFETY: the caller's bounds: l < k entries of A's row, W columns of B.
+            let (ail, bl) = unsafe { (*ai.offset(l as isize * csa), bj.offset(l as isize * rsb)) };
+            for (t, acc) in acc.iter_mut().enumerate() {
+                // SAFETY: t < W.
+                *acc = ail.mul_add(unsafe { *bl.add(t) }, *acc);
+            }
+        }
+        for (t, x) in acc.into_iter().enumerate() {
+            ci[j + t] = x;
+        }
+        W
     }
 }
 
@@ -259,30 +389,24 @@ pub fn inner_closed<T: Scalar>(gram: ArrayView2<T>, old: ArrayView2<T>, ratio: A
     inner_closed_with(gram, old, ratio, &mut ClosedWork::default())
 }
 
-/// The arrays [`inner_closed_with`] forms: `old` and `ratio` transposed (N×k, so that the
-/// entries of one column are contiguous) and the k×k column sums, kept across calls.
+/// The k×k column sums [`inner_closed_with`] forms, kept across calls.
 #[derive(Debug, Clone)]
 pub struct ClosedWork<T> {
-    old_t: Array2<T>,
-    ratio_t: Array2<T>,
     sums: Array2<T>,
 }
 
 impl<T> Default for ClosedWork<T> {
     fn default() -> Self {
-        let empty = || Array2::from_shape_vec((0, 0), Vec::new()).expect("0×0");
         ClosedWork {
-            old_t: empty(),
-            ratio_t: empty(),
-            sums: empty(),
+            sums: Array2::from_shape_vec((0, 0), Vec::new()).expect("0×0"),
         }
     }
 }
 
-/// [`inner_closed`] with its arrays kept in `work`. Each column sum $c_{zj}$ adds its terms
-/// in the order of the columns $i$, as in the definition; the sums of all pairs advance
-/// together, a column at a time (contiguous and independent, so they vectorise; the
-/// summation order of each one is unchanged).
+/// [`inner_closed`] with its k×k sums kept in `work`. Each column sum $c_{zj}$ adds its
+/// terms in the order of the columns $i$, as in the definition, with its own accumulator;
+/// four pairs advance together over the same columns (independent chains of additions
+/// instead of one: the same bits, about twice as fast).
 pub fn inner_closed_with<T: Scalar>(
     gram: ArrayView2<T>,
     old: ArrayView2<T>,
@@ -290,37 +414,18 @@ pub fn inner_closed_with<T: Scalar>(
     work: &mut ClosedWork<T>,
 ) -> T {
     let (k, n) = old.dim();
-    assert_eq!(ratio.dim(), (k, n), "inner_closed: ratio has another shape than V");
-    let fill = |buf: &mut Array2<T>, src: ArrayView2<T>| {
-        if buf.dim() == src.dim() && buf.is_standard_layout() {
-            buf.assign(&src);
-        } else {
-            *buf = src.as_standard_layout().into_owned();
-        }
-    };
-    fill(&mut work.old_t, old.t());
-    fill(&mut work.ratio_t, ratio.t());
+    assert_eq!(
+        ratio.dim(),
+        (k, n),
+        "inner_closed: ratio has another shape than V"
+    );
     if work.sums.dim() != (k, k) || !work.sums.is_standard_layout() {
         work.sums = Array2::from_elem((k, k), T::zero());
     } else {
         work.sums.fill(T::zero());
     }
     // c[[z, j]] for z < j.
-    let c = work.sums.as_slice_mut().expect("standard layout");
-    for (o, r) in work.old_t.rows().into_iter().zip(work.ratio_t.rows()) {
-        let (o, r) = (
-            o.to_slice().expect("standard layout"),
-            r.to_slice().expect("standard layout"),
-        );
-        for z in 0..k {
-            let (vz, rz) = (&o[z], &r[z]);
-            let row = &mut c[z * k + z + 1..(z + 1) * k];
-            for ((col_sum, vj), rj) in row.iter_mut().zip(&o[z + 1..]).zip(&r[z + 1..]) {
-                let dr = rz.clone() - rj.clone();
-                *col_sum = col_sum.clone() + vz.clone() * vj.clone() * dr.clone() * dr;
-            }
-        }
-    }
+    closed_by_rows(old, ratio, &mut work.sums);
     let c = &work.sums;
     let mut s = T::zero();
     for z in 0..k {
@@ -332,6 +437,55 @@ pub fn inner_closed_with<T: Scalar>(
     }
     half::<T>() * s
 }
+
+/// The column sums $c_{zj}$, $z < j$, into `c`: for each $z$, four rows $j$ at a time, each
+/// pair's sum with its own accumulator, over the columns in order.
+fn closed_by_rows<T: Scalar>(old: ArrayView2<T>, ratio: ArrayView2<T>, c: &mut Array2<T>) {
+    // Contiguous rows (as the solvers hand them back); a copy otherwise.
+    let (old, ratio) = (old.as_standard_layout(), ratio.as_standard_layout());
+    // Four chains: with six or eight the loop was slower (measured at k = 10, 20, 50).
+    const W: usize = 4;
+    let k = old.nrows();
+    let n = old.ncols();
+    let (old_s, ratio_s) = (
+        old.as_slice().expect("standard layout"),
+        ratio.as_slice().expect("standard layout"),
+    );
+    fn row<T>(a: &[T], n: usize, z: usize) -> &[T] {
+        &a[z * n..(z + 1) * n]
+    }
+    let term = |vz: &T, vj: &T, rz: &T, rj: &T| {
+        let dr = rz.clone() - rj.clone();
+        vz.clone() * vj.clone() * dr.clone() * dr
+    };
+    for z in 0..k {
+        let (vz, rz) = (row(old_s, n, z), row(ratio_s, n, z));
+        let mut j = z + 1;
+        while j + W <= k {
+            let v: [&[T]; W] = std::array::from_fn(|t| row(old_s, n, j + t));
+            let r: [&[T]; W] = std::array::from_fn(|t| row(ratio_s, n, j + t));
+            let mut acc: [T; W] = std::array::from_fn(|_| T::zero());
+            for i in 0..vz.len() {
+                for t in 0..W {
+                    acc[t] = acc[t].clone() + term(&vz[i], &v[t][i], &rz[i], &r[t][i]);
+                }
+            }
+            for (t, a) in acc.into_iter().enumerate() {
+                c[[z, j + t]] = a;
+            }
+            j += W;
+        }
+        for j in j..k {
+            let (vj, rj) = (row(old_s, n, j), row(ratio_s, n, j));
+            let mut acc = T::zero();
+            for i in 0..vz.len() {
+                acc = acc + term(&vz[i], &vj[i], &rz[i], &rj[i]);
+            }
+            c[[z, j]] = acc;
+        }
+    }
+}
+
 // ANCHOR_END: inner_closed
 
 /// The decrease of a half-step in its **stable form** (no difference of two objective values):
@@ -459,3 +613,46 @@ pub fn objective_scale_from_terms<T: Scalar>(m_norm_sq: T, cross_v: T, gram_vvt:
     half::<T>() * (m_norm_sq + two * cross_v + gram_vvt)
 }
 // ANCHOR_END: objective_scale
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::init::note_instance;
+    use crate::DataKind;
+
+    /// `gemm` gives the bits of `ndarray`'s `dot` (matrixmultiply, untransposed) for every
+    /// shape and layout the solvers use: small products (its own kernel), products with few
+    /// rows (computed transposed) and the rest, operands transposed or not.
+    #[test]
+    fn gemm_has_the_bits_of_dot() {
+        for (seed, m, k, n) in [
+            (1, 5, 15, 8),
+            (2, 15, 5, 8),
+            (3, 1, 1, 1),
+            (4, 7, 256, 9),
+            (5, 3, 257, 4),
+            (6, 10, 300, 200),
+            (7, 120, 10, 6),
+            (8, 20, 31, 17),
+        ] {
+            // Mixed signs and magnitudes, so that the summation order shows in the bits.
+            let a = note_instance(seed, m, k, 1, DataKind::Random)
+                .0
+                .mapv(|v| v * 1e3 - 0.37);
+            let b = note_instance(seed + 100, k, n, 1, DataKind::Random)
+                .0
+                .mapv(|v| (v - 0.5) * 1e-3);
+            let reference = a.dot(&b);
+            let bits = |c: &Array2<f64>| c.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            for (av, bv) in [
+                (a.view(), b.view()),
+                (a.t().to_owned().t(), b.view()),
+                (a.view(), b.t().to_owned().t()),
+            ] {
+                let mut c = Array2::zeros((m, n));
+                gemm(av, bv, c.view_mut());
+                assert_eq!(bits(&c), bits(&reference), "{m}×{k}·{k}×{n}");
+            }
+        }
+    }
+}
