@@ -585,10 +585,7 @@ fn half_record(
 
 /// The name of the first non-finite number in a record, if any.
 fn first_non_finite(r: &Record) -> Option<String> {
-    r.values()
-        .into_iter()
-        .find(|(_, v)| v.is_some_and(|x| !x.is_finite()))
-        .map(|(n, _)| n.to_string())
+    r.first_non_finite().map(str::to_string)
 }
 
 /// Convenience for callers that hold an owned matrix: validate and run MU.
