@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use nmf_core::init::note_instance;
-use nmf_core::{run, DataKind, Mu, ObjectiveMode, Problem, RunParams};
+use nmf_core::{run, DataKind, Mu, ObjectiveMode, Problem, RunParams, Solver};
 
 struct Counting;
 
@@ -47,35 +47,64 @@ fn allocations(p: &Problem, f0: &nmf_core::Factors, iters: usize, params: &RunPa
     after - before
 }
 
+/// MU's step with the previous step's arrays reused ([`Solver::step_reusing`], as the driver
+/// calls it) allocates nothing once its products are small enough for nmf-core's own kernel
+/// (`formulas::gemm`); a larger product allocates matrixmultiply's packing buffer, once per
+/// product (two per iteration at 120×80, k = 6: `UᵀM` and `V'Mᵀ`).
 #[test]
-fn per_iteration_allocations_of_mu() {
-    let (data, f0) = note_instance(1, 120, 80, 6, DataKind::Random);
-    let p = Problem::new(data, 6).unwrap();
-    for (name, params) in [
+fn mu_step_reusing_its_buffers_allocates_only_in_large_products() {
+    for (m, n, k, per_step) in [(15, 8, 5, 0), (40, 30, 4, 0), (120, 80, 6, 2)] {
+        let (data, mut f) = note_instance(1, m, n, k, DataKind::Random);
+        let p = Problem::new(data, k).unwrap();
+        let mut spare = Some(Mu.step(&p, &mut f).unwrap());
+        // Warm up: the first call sizes the buffers.
+        spare = Some(Mu.step_reusing(&p, &mut f, spare.take()).unwrap());
+        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        for _ in 0..20 {
+            spare = Some(Mu.step_reusing(&p, &mut f, spare.take()).unwrap());
+        }
+        let count = ALLOCATIONS.load(Ordering::Relaxed) - before;
+        assert_eq!(count, 20 * per_step, "{m}×{n}, k = {k}");
+    }
+}
+
+/// The whole driver (step, every diagnostic, the stop rules), rows not kept: the allocations
+/// of a run of 2N iterations minus those of N, per iteration. What remains at a size where
+/// every product is nmf-core's own: the two symmetric eigenvalue problems (nalgebra allocates
+/// its matrices and work vectors, 6 per call): 12; with the note's columns also the third one
+/// (of VVᵀ) and that product (its array and matrixmultiply's buffer): 20.
+#[test]
+fn per_iteration_allocations_of_a_run() {
+    let (data, f0) = note_instance(1, 40, 30, 4, DataKind::Random);
+    let p = Problem::new(data, 4).unwrap();
+    for (name, params, bound) in [
         (
-            "gram objective, no note columns",
+            "Gram objective",
             RunParams {
                 keep_rows: false,
                 note_columns: false,
                 objective: ObjectiveMode::Gram,
                 ..Default::default()
             },
+            12,
         ),
         (
-            "direct objective, no note columns",
+            "direct objective",
             RunParams {
                 keep_rows: false,
                 note_columns: false,
                 objective: ObjectiveMode::Direct,
                 ..Default::default()
             },
+            12,
         ),
         (
-            "defaults (note columns), rows not kept",
+            "note columns",
             RunParams {
                 keep_rows: false,
                 ..Default::default()
             },
+            20,
         ),
     ] {
         // Warm up (lazily initialised statics, e.g. matrixmultiply's thread pool).
@@ -85,7 +114,14 @@ fn per_iteration_allocations_of_mu() {
             allocations(&p, &f0, n, &params),
             allocations(&p, &f0, 2 * n, &params),
         );
-        let per_iter = (a2 - a1) as f64 / n as f64;
-        eprintln!("{name}: {a1} allocations for {n} iterations, {a2} for {}: {per_iter} per iteration", 2 * n);
+        let per_iteration = (a2 - a1) as f64 / n as f64;
+        eprintln!(
+            "{name}: {a1} allocations for {n} iterations, {a2} for {}",
+            2 * n
+        );
+        assert!(
+            per_iteration <= bound as f64,
+            "{name}: {per_iteration} allocations per iteration, more than {bound}"
+        );
     }
 }
