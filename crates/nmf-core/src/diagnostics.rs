@@ -261,7 +261,11 @@ fn for_each_residual(
     f: &mut dyn FnMut(f64),
 ) {
     let (rows, n) = m.dim();
-    assert_eq!((u.nrows(), v.ncols()), (rows, n), "objective: shapes differ");
+    assert_eq!(
+        (u.nrows(), v.ncols()),
+        (rows, n),
+        "objective: shapes differ"
+    );
     let block = (RESIDUAL_BLOCK / n.max(1)).clamp(1, rows.max(1));
     for start in (0..rows).step_by(block) {
         let end = (start + block).min(rows);
