@@ -116,15 +116,16 @@ mod small {
 
     /// Whether the product of an m×k and a k×n matrix is formed here.
     pub(super) fn applies(m: usize, k: usize, n: usize) -> bool {
-        k >= 1 && k <= MAX_INNER && m * k * n <= MAX_WORK && fma_kernels()
+        (1..=MAX_INNER).contains(&k) && m * k * n <= MAX_WORK && fma_kernels()
     }
 
     #[cfg(target_arch = "x86_64")]
     fn fma_kernels() -> bool {
         // The kernels matrixmultiply selects on these features sum with fused multiply-adds.
-        std::arch::is_x86_feature_detected!("fma")
-            && (std::arch::is_x86_feature_detected!("avx512f")
-                || std::arch::is_x86_feature_detected!("avx2"))
+        let fma = std::arch::is_x86_feature_detected!("fma");
+        let avx512 = std::arch::is_x86_feature_detected!("avx512f");
+        let avx2 = std::arch::is_x86_feature_detected!("avx2");
+        fma && (avx512 || avx2)
     }
 
     #[cfg(not(target_arch = "x86_64"))]

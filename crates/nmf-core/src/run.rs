@@ -19,7 +19,7 @@ use crate::trace::{
 
 /// How the objective is evaluated.
 ///
-/// The Gram form ([`formulas::objective_gram`]) costs nothing extra but its rounding error is
+/// The Gram form ([`crate::formulas::objective_gram`]) costs nothing extra but its rounding error is
 /// up to $\gamma_N\cdot$`objective_scale`, so its *relative* error grows like
 /// `objective_scale / f`; on a planted (exactly low-rank) `M`, where `f → 0`, it is pure
 /// round-off. The direct form costs one pass over `M` and is accurate relative to `f` itself.
