@@ -3,26 +3,39 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::ops::ControlFlow;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use nmf_core::init::note_instance;
 use nmf_core::{run, DataKind, Mu, ObjectiveMode, Problem, RunParams, Solver};
 
 struct Counting;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+std::thread_local! {
+    /// Allocations made by this thread: what the test's own thread does, not the harness's
+    /// or another test's threads. (At the sizes below every product runs on the calling
+    /// thread: matrixmultiply splits none this small among its threads.)
+    static MINE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+fn count() {
+    let _ = MINE.try_with(|c| c.set(c.get() + 1));
+}
+
+/// This thread's allocations so far.
+fn mine() -> usize {
+    MINE.with(|c| c.get())
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         unsafe { System.alloc(layout) }
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         unsafe { System.alloc_zeroed(layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         unsafe { System.realloc(ptr, layout, new_size) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
@@ -40,9 +53,9 @@ fn allocations(p: &Problem, f0: &nmf_core::Factors, iters: usize, params: &RunPa
         ..params.clone()
     };
     let f = f0.clone();
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = mine();
     let fit = run(p, f, &mut Mu, &params, |_| ControlFlow::Continue(())).unwrap();
-    let after = ALLOCATIONS.load(Ordering::Relaxed);
+    let after = mine();
     drop(fit);
     after - before
 }
@@ -59,11 +72,11 @@ fn mu_step_reusing_its_buffers_allocates_only_in_large_products() {
         let mut spare = Some(Mu.step(&p, &mut f).unwrap());
         // Warm up: the first call sizes the buffers.
         spare = Some(Mu.step_reusing(&p, &mut f, spare.take()).unwrap());
-        let before = ALLOCATIONS.load(Ordering::Relaxed);
+        let before = mine();
         for _ in 0..20 {
             spare = Some(Mu.step_reusing(&p, &mut f, spare.take()).unwrap());
         }
-        let count = ALLOCATIONS.load(Ordering::Relaxed) - before;
+        let count = mine() - before;
         assert_eq!(count, 20 * per_step, "{m}×{n}, k = {k}");
     }
 }
