@@ -57,12 +57,13 @@ fn traces_are_byte_identical_with_one_and_two_threads() {
             .unwrap();
         outputs.push((std::fs::read(&out).unwrap(), spawned));
     }
-    // On Linux the pool's threads are visible: one thread with 1, more with 2.
+    // On Linux the pool's threads are visible: more threads in the child with 2 than with 1.
     if cfg!(target_os = "linux") {
-        assert_eq!(outputs[0].1, 1, "MATMUL_NUM_THREADS=1 ran on one thread");
         assert!(
-            outputs[1].1 >= 2,
-            "MATMUL_NUM_THREADS=2 started no second thread"
+            outputs[1].1 > outputs[0].1,
+            "MATMUL_NUM_THREADS=2 started no thread of its own ({} against {})",
+            outputs[1].1,
+            outputs[0].1
         );
     }
     assert!(
