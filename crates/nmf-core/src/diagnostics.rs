@@ -143,15 +143,44 @@ pub fn objective_gram_scaled(
     v: ArrayView2<f64>,
     gram: ArrayView2<f64>,
 ) -> (f64, f64) {
+    objective_gram_scaled_with(m_norm_sq, cross, v, gram, &mut DiagWork::default())
+}
+
+/// [`objective_gram_scaled`] with its arrays kept in `work` (the same bits: the scaled
+/// $\hat A$ and $\hat X$ are formed entry by entry inside the inner products, in the order
+/// of [`formulas::frob_inner`] over arrays of the layout of `cross` and `gram`; `v` is
+/// expected in standard layout, as the solvers hand it back).
+pub fn objective_gram_scaled_with(
+    m_norm_sq: f64,
+    cross: ArrayView2<f64>,
+    v: ArrayView2<f64>,
+    gram: ArrayView2<f64>,
+    work: &mut DiagWork,
+) -> (f64, f64) {
     let (s_a, e_a) = scaling::normalizer(scaling::max_exponent(cross));
     let (s_v, e_v) = scaling::normalizer(scaling::max_exponent(v));
     let (s_x, e_x) = scaling::normalizer(scaling::max_exponent(gram));
-    let a_hat = cross.mapv(|x| x * s_a);
-    let v_hat = v.mapv(|x| x * s_v);
-    let x_hat = gram.mapv(|x| x * s_x);
-    let vvt_hat = v_hat.dot(&v_hat.t());
-    let av = formulas::frob_inner(a_hat.view(), v_hat.view());
-    let xg = formulas::frob_inner(x_hat.view(), vvt_hat.view());
+    map_into(v, &mut work.v_hat, |x| x * s_v);
+    let v_hat = &work.v_hat;
+    product_into(v_hat.view(), v_hat.t(), &mut work.vvt_hat);
+    let inner = |a: ArrayView2<f64>, s_a: f64, b: &Array2<f64>| {
+        let mut s = 0.0;
+        ndarray::Zip::from(a)
+            .and(b)
+            .for_each(|&x, &y| s += (x * s_a) * y);
+        s
+    };
+    let av = if cross.is_standard_layout() && v.is_standard_layout() {
+        inner(cross, s_a, v_hat)
+    } else {
+        let a_hat = cross.mapv(|x| x * s_a);
+        formulas::frob_inner(a_hat.view(), v.mapv(|x| x * s_v).view())
+    };
+    let xg = if gram.is_standard_layout() {
+        inner(gram, s_x, &work.vvt_hat)
+    } else {
+        formulas::frob_inner(gram.mapv(|x| x * s_x).view(), work.vvt_hat.view())
+    };
     let (e_av, e_xg) = (e_a + e_v, e_x + 2 * e_v);
     let e_m = scaling::exponent(m_norm_sq).unwrap_or(e_av);
     let e = e_m.max(e_av).max(e_xg);
@@ -172,6 +201,91 @@ pub fn objective_direct_scaled(m: ArrayView2<f64>, uv: ArrayView2<f64>) -> f64 {
     let residual = &m - &uv;
     0.5 * scaling::frob_sq(residual.view())
 }
+
+/// [`objective_direct_scaled`] of `uv` $= UV$ without forming the m×n product: the rows of
+/// $M - UV$ are formed a block at a time (in `buf`, at most [`RESIDUAL_BLOCK`] entries, its
+/// storage reused) and summed in row-major order, the order of [`scaling::frob_sq`]. The same
+/// bits: each entry of $UV$ is the product's own ([`formulas::gemm`] sums an entry the same
+/// way in any block), and the squares are summed unscaled in one pass, which gives the bits
+/// of the scaled sum whenever every square and partial sum is a normal double both unscaled
+/// and scaled (scaling by a power of two is then exact); otherwise a second pass sums at the
+/// scale of the largest entry, as [`scaling::frob_sq`] does.
+pub fn objective_direct_streamed(
+    m: ArrayView2<f64>,
+    u: ArrayView2<f64>,
+    v: ArrayView2<f64>,
+    buf: &mut Array2<f64>,
+) -> f64 {
+    let (mut plain, mut amax, mut amin) = (0.0f64, 0.0f64, f64::INFINITY);
+    for_each_residual(m, u, v, buf, &mut |r| {
+        plain += r * r;
+        amax = amax.max(r.abs());
+        if r != 0.0 {
+            amin = amin.min(r.abs());
+        }
+    });
+    let (s, e) = scaling::normalizer(scaling::exponent(amax));
+    let exact = amin == f64::INFINITY
+        || (amin * amin >= 4.0 * scaling::MIN_NORMAL
+            && (amin * s) * (amin * s) >= 4.0 * scaling::MIN_NORMAL
+            && plain.is_finite());
+    if exact {
+        return 0.5 * plain;
+    }
+    let mut sum = 0.0;
+    for_each_residual(m, u, v, buf, &mut |r| sum += (r * s) * (r * s));
+    0.5 * scaling::ldexp(sum, 2 * e)
+}
+
+/// The note's direct objective $f(U, V')$ ([`formulas::objective_direct`], the plain sum)
+/// without forming the m×n product: the same terms in the same (row-major) order, the rows
+/// of $UV'$ formed a block at a time in `buf`.
+pub fn objective_direct_plain_streamed(
+    m: ArrayView2<f64>,
+    u: ArrayView2<f64>,
+    v: ArrayView2<f64>,
+    buf: &mut Array2<f64>,
+) -> f64 {
+    let mut s = 0.0;
+    for_each_residual(m, u, v, buf, &mut |r| s += r * r);
+    0.5 * s
+}
+
+/// `f` of every entry of $M - UV$ in row-major order, forming $UV$ a block of at most
+/// [`RESIDUAL_BLOCK`] entries at a time in `buf`.
+fn for_each_residual(
+    m: ArrayView2<f64>,
+    u: ArrayView2<f64>,
+    v: ArrayView2<f64>,
+    buf: &mut Array2<f64>,
+    f: &mut dyn FnMut(f64),
+) {
+    let (rows, n) = m.dim();
+    assert_eq!(
+        (u.nrows(), v.ncols()),
+        (rows, n),
+        "objective: shapes differ"
+    );
+    let block = (RESIDUAL_BLOCK / n.max(1)).clamp(1, rows.max(1));
+    for start in (0..rows).step_by(block) {
+        let end = (start + block).min(rows);
+        let uv = shaped(buf, (end - start, n));
+        formulas::gemm(u.slice(ndarray::s![start..end, ..]), v, uv.view_mut());
+        for (mr, br) in m
+            .slice(ndarray::s![start..end, ..])
+            .rows()
+            .into_iter()
+            .zip(uv.rows())
+        {
+            for (&a, &b) in mr.iter().zip(br) {
+                f(a - b);
+            }
+        }
+    }
+}
+
+/// The most entries of $M - UV$ [`objective_direct_streamed`] forms at a time (256 KiB).
+pub const RESIDUAL_BLOCK: usize = 1 << 15;
 
 /// The note's form of Lemma 2,
 /// $\tfrac12\sum_i\sum_{z\ne j} X_{zj}\big(\sqrt{v_z/v_j}\,(v'_j - v_j) - \sqrt{v_j/v_z}\,(v'_z - v_z)\big)^2$,
@@ -389,14 +503,64 @@ fn max_exponent_of(arrays: &[ArrayView2<f64>]) -> Option<i32> {
 /// unless the final value itself is out of the double range; the dimensionless quantities (θ,
 /// the K-ratio, [`RelSums`]) never leave it.
 pub fn half_step(h: &HalfStep, note: bool) -> HalfDiag {
-    let delta = &h.new - &h.old;
+    half_step_with(h, note, &mut DiagWork::default())
+}
+
+/// The arrays the diagnostics of one half-step form (k×N and k×k), kept across iterations by
+/// the driver so that their storage is reused: [`half_step_with`],
+/// [`objective_gram_scaled_with`].
+#[derive(Debug, Clone, Default)]
+pub struct DiagWork {
+    delta: Array2<f64>,
+    x_old: Array2<f64>,
+    new_hat: Array2<f64>,
+    xn_hat: Array2<f64>,
+    delta_hat: Array2<f64>,
+    xd_hat: Array2<f64>,
+    gram_hat: Array2<f64>,
+    old_hat: Array2<f64>,
+    closed: formulas::ClosedWork<f64>,
+    v_hat: Array2<f64>,
+    vvt_hat: Array2<f64>,
+    /// A block of rows of $UV$ for the direct objective.
+    pub residual: Array2<f64>,
+}
+
+/// `buf` with the shape `dim` (standard layout), its storage reused when it has it already.
+fn shaped(buf: &mut Array2<f64>, dim: (usize, usize)) -> &mut Array2<f64> {
+    if buf.dim() != dim || !buf.is_standard_layout() {
+        *buf = Array2::zeros(dim);
+    }
+    buf
+}
+
+/// `f` applied to every entry of `src`, into `buf` (what `src.mapv(f)` gives, without a new
+/// array).
+fn map_into(src: ArrayView2<f64>, buf: &mut Array2<f64>, f: impl Fn(f64) -> f64) {
+    ndarray::Zip::from(shaped(buf, src.dim()))
+        .and(src)
+        .for_each(|b, &x| *b = f(x));
+}
+
+/// The product `a b` into `buf` ([`formulas::gemm`]: the bits of `a.dot(&b)`).
+fn product_into(a: ArrayView2<f64>, b: ArrayView2<f64>, buf: &mut Array2<f64>) {
+    formulas::gemm(a, b, shaped(buf, (a.nrows(), b.ncols())).view_mut());
+}
+
+/// [`half_step`] with the arrays it forms kept in `work` (the same values, bit for bit).
+pub fn half_step_with(h: &HalfStep, note: bool, work: &mut DiagWork) -> HalfDiag {
+    let w = work;
+    ndarray::Zip::from(shaped(&mut w.delta, h.new.dim()))
+        .and(&h.new)
+        .and(&h.old)
+        .for_each(|d, &n, &o| *d = n - o);
+    let delta = &w.delta;
     // MU already formed X V as its denominator; other solvers pay one k×k·k×N product.
-    let x_old_formed;
     let x_old: &Array2<f64> = match &h.mu {
         Some(mu) => &mu.denom,
         None => {
-            x_old_formed = h.gram.dot(&h.old);
-            &x_old_formed
+            product_into(h.gram.view(), h.old.view(), &mut w.x_old);
+            &w.x_old
         }
     };
     let (s_v, e_v) = scaling::normalizer(max_exponent_of(&[h.old.view(), h.new.view()]));
@@ -404,11 +568,13 @@ pub fn half_step(h: &HalfStep, note: bool) -> HalfDiag {
     let (s_d, e_d) = scaling::normalizer(scaling::max_exponent(delta.view()));
     // X·V' and X·Δ are formed from the scaled factors, so that their products cannot
     // underflow either: 2^{-e_A} X V' = 2^{e_V − e_A} X V̂', X Δ = 2^{e_Δ} X Δ̂.
-    let new_hat = h.new.mapv(|x| x * s_v);
+    map_into(h.new.view(), &mut w.new_hat, |x| x * s_v);
     let to_a = Pow2::new(e_v - e_a);
-    let xn_hat = h.gram.dot(&new_hat).mapv(|x| to_a.scale(x));
-    let delta_hat = delta.mapv(|x| x * s_d);
-    let xd_hat = h.gram.dot(&delta_hat);
+    product_into(h.gram.view(), w.new_hat.view(), &mut w.xn_hat);
+    w.xn_hat.mapv_inplace(|x| to_a.scale(x));
+    map_into(delta.view(), &mut w.delta_hat, |x| x * s_d);
+    product_into(h.gram.view(), w.delta_hat.view(), &mut w.xd_hat);
+    let (xn_hat, xd_hat) = (&w.xn_hat, &w.xd_hat);
     let e_k = e_v.max(e_a);
     let sc = Scales {
         a: s_a,
@@ -452,10 +618,15 @@ pub fn half_step(h: &HalfStep, note: bool) -> HalfDiag {
     let (s_x, e_x) = scaling::normalizer(scaling::max_exponent(h.gram.view()));
     let c_v = centre_exponent(h.old.view());
     let closed_hat = h.mu.as_ref().filter(|mu| mu.exact_image).map(|mu| {
-        let gram_hat = h.gram.mapv(|x| x * s_x);
+        map_into(h.gram.view(), &mut w.gram_hat, |x| x * s_x);
         let to_hat = Pow2::new(-c_v);
-        let old_hat = h.old.mapv(|x| to_hat.scale(x));
-        formulas::inner_closed(gram_hat.view(), old_hat.view(), mu.ratio.view())
+        map_into(h.old.view(), &mut w.old_hat, |x| to_hat.scale(x));
+        formulas::inner_closed_with(
+            w.gram_hat.view(),
+            w.old_hat.view(),
+            mu.ratio.view(),
+            &mut w.closed,
+        )
     });
     let closed_exp = e_x + 2 * c_v;
     let inner_closed = closed_hat.map(|c| scaling::ldexp(c, closed_exp));

@@ -22,6 +22,12 @@ impl<T: Clone + Num + PartialOrd + std::fmt::Debug> Scalar for T {}
 pub trait Field: Scalar {
     /// The matrix product $AB$.
     fn matmul(a: ArrayView2<Self>, b: ArrayView2<Self>) -> Array2<Self>;
+    /// The matrix product $AB$ written into `c`, whose storage is reused when it already has
+    /// the product's shape (the solvers' per-iteration buffers). The same values as
+    /// [`Field::matmul`], bit for bit.
+    fn matmul_into(a: ArrayView2<Self>, b: ArrayView2<Self>, c: &mut Array2<Self>) {
+        *c = Self::matmul(a, b);
+    }
     /// Whether `self` is a finite number (always, for exact rationals).
     fn is_finite(&self) -> bool {
         true
@@ -37,7 +43,16 @@ pub trait Field: Scalar {
 
 impl Field for f64 {
     fn matmul(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
-        a.dot(&b)
+        let mut c = Array2::zeros((a.nrows(), b.ncols()));
+        gemm(a, b, c.view_mut());
+        c
+    }
+    fn matmul_into(a: ArrayView2<f64>, b: ArrayView2<f64>, c: &mut Array2<f64>) {
+        let dim = (a.nrows(), b.ncols());
+        if c.dim() != dim {
+            *c = Array2::zeros(dim);
+        }
+        gemm(a, b, c.view_mut());
     }
     fn is_finite(&self) -> bool {
         f64::is_finite(*self)
@@ -56,6 +71,158 @@ impl Field for num_rational::BigRational {
     }
     fn to_f64(&self) -> f64 {
         num_traits::ToPrimitive::to_f64(self).unwrap_or(f64::NAN)
+    }
+}
+
+/// $C = AB$ in `f64` by `matrixmultiply` (ndarray's `dot`, on both cores with its
+/// `threading` feature), computed as $C^\top = B^\top A^\top$ when $A$ has few rows (the
+/// solvers' $U^\top M$ and $V'M^\top$, k×N from N×P data): `matrixmultiply` splits the rows
+/// of its left operand among its threads, and each thread then packs its own part of the data,
+/// where otherwise one thread packs all of it. Each entry is the same sum either way, so
+/// the bits do not depend on the orientation, nor on the number of threads: every entry
+/// $\sum_l a_{il}b_{lj}$ is accumulated in the order of $l$, in blocks of $l$ of a fixed
+/// length, by one accumulator (the product $a_{il}b_{lj}$ commutes, also in a fused
+/// multiply-add); the threads split the output, never the sum.
+pub fn gemm(a: ArrayView2<f64>, b: ArrayView2<f64>, mut c: ndarray::ArrayViewMut2<f64>) {
+    use ndarray::linalg::general_mat_mul;
+    assert_eq!(a.ncols(), b.nrows(), "gemm: inner dimensions differ");
+    assert_eq!(c.dim(), (a.nrows(), b.ncols()), "gemm: output shape");
+    if small::applies(a.nrows(), a.ncols(), b.ncols()) {
+        return small::gemm(a, b, c);
+    }
+    // matrixmultiply gives a second thread a share of the rows from 96 on.
+    if a.nrows() < 96 && b.ncols() > a.nrows() {
+        general_mat_mul(1.0, &b.t(), &a.t(), 0.0, &mut c.view_mut().reversed_axes());
+    } else {
+        general_mat_mul(1.0, &a, &b, 0.0, &mut c);
+    }
+}
+
+/// Small products (the note's 15×8, the k×k·k×N products of the diagnostics) without
+/// matrixmultiply's fixed cost (a packing buffer allocated and filled per call, which is most
+/// of a product this small), giving its bits: where matrixmultiply's kernel is one of its
+/// fused multiply-add kernels (AVX-512, or FMA with AVX2), each entry of its product is, for
+/// an inner dimension within one of its blocks (≤ 256), the fused multiply-add chain
+/// $c = \mathrm{fma}(a_{iK}, b_{Kj}, \dots\mathrm{fma}(a_{i1}, b_{1j}, 0))$ in the order of
+/// the inner index, which is what this kernel computes (a test compares both, bit for bit).
+/// Elsewhere matrixmultiply is used.
+mod small {
+    use ndarray::{ArrayView2, ArrayViewMut2};
+
+    /// Largest inner dimension: one block of matrixmultiply's `dgemm` (its `KC`).
+    const MAX_INNER: usize = 256;
+    /// Largest product size m·k·n taken here: above it matrixmultiply's packing pays.
+    const MAX_WORK: usize = 1 << 15;
+
+    /// Whether the product of an m×k and a k×n matrix is formed here.
+    pub(super) fn applies(m: usize, k: usize, n: usize) -> bool {
+        (1..=MAX_INNER).contains(&k) && m * k * n <= MAX_WORK && fma_kernels()
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    fn fma_kernels() -> bool {
+        // The kernels matrixmultiply selects on these features sum with fused multiply-adds.
+        let fma = std::arch::is_x86_feature_detected!("fma");
+        let avx512 = std::arch::is_x86_feature_detected!("avx512f");
+        let avx2 = std::arch::is_x86_feature_detected!("avx2");
+        fma && (avx512 || avx2)
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    fn fma_kernels() -> bool {
+        false
+    }
+
+    pub(super) fn gemm(a: ArrayView2<f64>, b: ArrayView2<f64>, c: ArrayViewMut2<f64>) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `applies` checked that the CPU has FMA.
+        unsafe {
+            gemm_fma(a, b, c)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        unreachable!("small products need FMA: {a:?} {b:?} {c:?}")
+    }
+
+    std::thread_local! {
+        /// B copied into row-major order when its rows are not contiguous (kept per thread,
+        /// so that it is allocated once).
+        static PACKED: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+
+    /// Each entry's own chain of fused multiply-adds over the inner index; the chains of up
+    /// to eight output columns advance together (one vector instruction for eight of them).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "fma")]
+    unsafe fn gemm_fma(a: ArrayView2<f64>, b: ArrayView2<f64>, c: ArrayViewMut2<f64>) {
+        if b.ncols() <= 1 || b.strides()[1] == 1 {
+            // SAFETY: B's rows are contiguous (stride 1 along them), FMA as above.
+            unsafe { kernel(a, b.as_ptr(), b.strides()[0], c) }
+        } else {
+            PACKED.with_borrow_mut(|p| {
+                p.clear();
+                p.extend(b.iter());
+                // SAFETY: `p` holds B in row-major order; FMA as above.
+                unsafe { kernel(a, p.as_ptr(), b.ncols() as isize, c) }
+            })
+        }
+    }
+
+    /// `c = a b` with `b` given by a pointer to its first entry, rows `rsb` apart and
+    /// contiguous.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "fma")]
+    unsafe fn kernel(a: ArrayView2<f64>, bp: *const f64, rsb: isize, mut c: ArrayViewMut2<f64>) {
+        let (m, n) = c.dim();
+        let (k, rsa, csa) = (a.ncols(), a.strides()[0], a.strides()[1]);
+        let ap = a.as_ptr();
+        for i in 0..m {
+            // SAFETY: row i of A exists (i < m).
+            let ai = unsafe { ap.offset(i as isize * rsa) };
+            let mut ci = c.row_mut(i);
+            let mut j = 0;
+            while j < n {
+                // SAFETY: columns j.. j + W − 1 of B exist (W ≤ n − j), as do the k
+                // entries of row i of A, `csa` apart.
+                unsafe {
+                    let bj = bp.add(j);
+                    let w = match n - j {
+                        8.. => chains::<8>(k, ai, csa, bj, rsb, &mut ci, j),
+                        4.. => chains::<4>(k, ai, csa, bj, rsb, &mut ci, j),
+                        2.. => chains::<2>(k, ai, csa, bj, rsb, &mut ci, j),
+                        _ => chains::<1>(k, ai, csa, bj, rsb, &mut ci, j),
+                    };
+                    j += w;
+                }
+            }
+        }
+    }
+
+    /// `W` entries `c[j..j + W]` of one output row: `W` independent chains.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "fma")]
+    #[inline]
+    unsafe fn chains<const W: usize>(
+        k: usize,
+        ai: *const f64,
+        csa: isize,
+        bj: *const f64,
+        rsb: isize,
+        ci: &mut ndarray::ArrayViewMut1<f64>,
+        j: usize,
+    ) -> usize {
+        let mut acc = [0.0f64; W];
+        for l in 0..k {
+            // SAFETY: the caller's bounds: l < k entries of A's row, W columns of B.
+            let (ail, bl) = unsafe { (*ai.offset(l as isize * csa), bj.offset(l as isize * rsb)) };
+            for (t, acc) in acc.iter_mut().enumerate() {
+                // SAFETY: t < W.
+                *acc = ail.mul_add(unsafe { *bl.add(t) }, *acc);
+            }
+        }
+        for (t, x) in acc.into_iter().enumerate() {
+            ci[j + t] = x;
+        }
+        W
     }
 }
 
@@ -118,31 +285,60 @@ pub fn mu_update<T: Scalar>(
     old: ArrayView2<T>,
     off_support: &[usize],
 ) -> Result<(Array2<T>, Array2<T>), (usize, usize)> {
-    // A mask, so that the test is O(1) per entry however many columns of M are zero.
-    let mut off = vec![false; denom.ncols()];
-    for &i in off_support {
-        off[i] = true;
-    }
-    let on_support = |i: usize| !off[i];
-    if let Some(((z, i), _)) = denom
-        .indexed_iter()
-        .find(|((_, i), d)| **d == T::zero() && on_support(*i))
-    {
-        return Err((z, i));
-    }
     let mut ratio = Array2::from_elem(cross.raw_dim(), T::zero());
-    Zip::indexed(&mut ratio)
-        .and(cross)
-        .and(denom)
-        .for_each(|(_, i), r, a, d| {
-            if on_support(i) {
-                *r = a.clone() / d.clone();
-            }
-        });
-    let new = Zip::from(old)
-        .and(&ratio)
-        .map_collect(|v, r| v.clone() * r.clone());
+    let mut new = Array2::from_elem(cross.raw_dim(), T::zero());
+    mu_update_into(cross, denom, old, off_support, &mut ratio, &mut new)?;
     Ok((ratio, new))
+}
+
+/// [`mu_update`] into `ratio` and `new` (their storage reused when they have the shape of
+/// `denom`), in one pass in row-major order: the first zero denominator met is the first in
+/// that order.
+pub fn mu_update_into<T: Scalar>(
+    cross: ArrayView2<T>,
+    denom: ArrayView2<T>,
+    old: ArrayView2<T>,
+    off_support: &[usize],
+    ratio: &mut Array2<T>,
+    new: &mut Array2<T>,
+) -> Result<(), (usize, usize)> {
+    let n = denom.ncols();
+    for buf in [&mut *ratio, &mut *new] {
+        if buf.dim() != denom.dim() {
+            *buf = Array2::from_elem(denom.raw_dim(), T::zero());
+        }
+    }
+    // A mask, so that the test is O(1) per entry however many columns of M are zero (none
+    // to allocate when M has no zero column).
+    let mut off = Vec::new();
+    if !off_support.is_empty() {
+        off = vec![false; n];
+        for &i in off_support {
+            off[i] = true;
+        }
+    }
+    let on_support = |i: usize| off.is_empty() || !off[i];
+    for (z, (((a, d), v), (mut r, mut vn))) in cross
+        .rows()
+        .into_iter()
+        .zip(denom.rows())
+        .zip(old.rows())
+        .zip(ratio.rows_mut().into_iter().zip(new.rows_mut()))
+        .enumerate()
+    {
+        for i in 0..n {
+            r[i] = if on_support(i) {
+                if d[i] == T::zero() {
+                    return Err((z, i));
+                }
+                a[i].clone() / d[i].clone()
+            } else {
+                T::zero()
+            };
+            vn[i] = v[i].clone() * r[i].clone();
+        }
+    }
+    Ok(())
 }
 // ANCHOR_END: mu_update
 
@@ -191,23 +387,47 @@ pub fn inner_direct_term<T: Scalar>(a: &T, xn: &T, d: &T) -> T {
 /// formed once per unordered pair: half the work, the same bits.
 // ANCHOR: inner_closed
 pub fn inner_closed<T: Scalar>(gram: ArrayView2<T>, old: ArrayView2<T>, ratio: ArrayView2<T>) -> T {
-    let k = old.nrows();
-    // c[[z, j]] for z < j; the columns i inside: rows are contiguous in standard layout.
-    let mut c = Array2::from_elem((k, k), T::zero());
-    for z in 0..k {
-        for j in z + 1..k {
-            let mut col_sum = T::zero();
-            Zip::from(old.row(z))
-                .and(old.row(j))
-                .and(ratio.row(z))
-                .and(ratio.row(j))
-                .for_each(|vz, vj, rz, rj| {
-                    let dr = rz.clone() - rj.clone();
-                    col_sum = col_sum.clone() + vz.clone() * vj.clone() * dr.clone() * dr;
-                });
-            c[[z, j]] = col_sum;
+    inner_closed_with(gram, old, ratio, &mut ClosedWork::default())
+}
+
+/// The k×k column sums [`inner_closed_with`] forms, kept across calls.
+#[derive(Debug, Clone)]
+pub struct ClosedWork<T> {
+    sums: Array2<T>,
+}
+
+impl<T> Default for ClosedWork<T> {
+    fn default() -> Self {
+        ClosedWork {
+            sums: Array2::from_shape_vec((0, 0), Vec::new()).expect("0×0"),
         }
     }
+}
+
+/// [`inner_closed`] with its k×k sums kept in `work`. Each column sum $c_{zj}$ adds its
+/// terms in the order of the columns $i$, as in the definition, with its own accumulator;
+/// four pairs advance together over the same columns (independent chains of additions
+/// instead of one: the same bits, about twice as fast).
+pub fn inner_closed_with<T: Scalar>(
+    gram: ArrayView2<T>,
+    old: ArrayView2<T>,
+    ratio: ArrayView2<T>,
+    work: &mut ClosedWork<T>,
+) -> T {
+    let (k, n) = old.dim();
+    assert_eq!(
+        ratio.dim(),
+        (k, n),
+        "inner_closed: ratio has another shape than V"
+    );
+    if work.sums.dim() != (k, k) || !work.sums.is_standard_layout() {
+        work.sums = Array2::from_elem((k, k), T::zero());
+    } else {
+        work.sums.fill(T::zero());
+    }
+    // c[[z, j]] for z < j.
+    closed_by_rows(old, ratio, &mut work.sums);
+    let c = &work.sums;
     let mut s = T::zero();
     for z in 0..k {
         for j in 0..k {
@@ -218,6 +438,55 @@ pub fn inner_closed<T: Scalar>(gram: ArrayView2<T>, old: ArrayView2<T>, ratio: A
     }
     half::<T>() * s
 }
+
+/// The column sums $c_{zj}$, $z < j$, into `c`: for each $z$, four rows $j$ at a time, each
+/// pair's sum with its own accumulator, over the columns in order.
+fn closed_by_rows<T: Scalar>(old: ArrayView2<T>, ratio: ArrayView2<T>, c: &mut Array2<T>) {
+    // Contiguous rows (as the solvers hand them back); a copy otherwise.
+    let (old, ratio) = (old.as_standard_layout(), ratio.as_standard_layout());
+    // Four chains: with six or eight the loop was slower (measured at k = 10, 20, 50).
+    const W: usize = 4;
+    let k = old.nrows();
+    let n = old.ncols();
+    let (old_s, ratio_s) = (
+        old.as_slice().expect("standard layout"),
+        ratio.as_slice().expect("standard layout"),
+    );
+    fn row<T>(a: &[T], n: usize, z: usize) -> &[T] {
+        &a[z * n..(z + 1) * n]
+    }
+    let term = |vz: &T, vj: &T, rz: &T, rj: &T| {
+        let dr = rz.clone() - rj.clone();
+        vz.clone() * vj.clone() * dr.clone() * dr
+    };
+    for z in 0..k {
+        let (vz, rz) = (row(old_s, n, z), row(ratio_s, n, z));
+        let mut j = z + 1;
+        while j + W <= k {
+            let v: [&[T]; W] = std::array::from_fn(|t| row(old_s, n, j + t));
+            let r: [&[T]; W] = std::array::from_fn(|t| row(ratio_s, n, j + t));
+            let mut acc: [T; W] = std::array::from_fn(|_| T::zero());
+            for i in 0..vz.len() {
+                for t in 0..W {
+                    acc[t] = acc[t].clone() + term(&vz[i], &v[t][i], &rz[i], &r[t][i]);
+                }
+            }
+            for (t, a) in acc.into_iter().enumerate() {
+                c[[z, j + t]] = a;
+            }
+            j += W;
+        }
+        for j in j..k {
+            let (vj, rj) = (row(old_s, n, j), row(ratio_s, n, j));
+            let mut acc = T::zero();
+            for i in 0..vz.len() {
+                acc = acc + term(&vz[i], &vj[i], &rz[i], &rj[i]);
+            }
+            c[[z, j]] = acc;
+        }
+    }
+}
+
 // ANCHOR_END: inner_closed
 
 /// The decrease of a half-step in its **stable form** (no difference of two objective values):
@@ -345,3 +614,46 @@ pub fn objective_scale_from_terms<T: Scalar>(m_norm_sq: T, cross_v: T, gram_vvt:
     half::<T>() * (m_norm_sq + two * cross_v + gram_vvt)
 }
 // ANCHOR_END: objective_scale
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::init::note_instance;
+    use crate::DataKind;
+
+    /// `gemm` gives the bits of `ndarray`'s `dot` (matrixmultiply, untransposed) for every
+    /// shape and layout the solvers use: small products (its own kernel), products with few
+    /// rows (computed transposed) and the rest, operands transposed or not.
+    #[test]
+    fn gemm_has_the_bits_of_dot() {
+        for (seed, m, k, n) in [
+            (1, 5, 15, 8),
+            (2, 15, 5, 8),
+            (3, 1, 1, 1),
+            (4, 7, 256, 9),
+            (5, 3, 257, 4),
+            (6, 10, 300, 200),
+            (7, 120, 10, 6),
+            (8, 20, 31, 17),
+        ] {
+            // Mixed signs and magnitudes, so that the summation order shows in the bits.
+            let a = note_instance(seed, m, k, 1, DataKind::Random)
+                .0
+                .mapv(|v| v * 1e3 - 0.37);
+            let b = note_instance(seed + 100, k, n, 1, DataKind::Random)
+                .0
+                .mapv(|v| (v - 0.5) * 1e-3);
+            let reference = a.dot(&b);
+            let bits = |c: &Array2<f64>| c.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            for (av, bv) in [
+                (a.view(), b.view()),
+                (a.t().to_owned().t(), b.view()),
+                (a.view(), b.t().to_owned().t()),
+            ] {
+                let mut c = Array2::zeros((m, n));
+                gemm(av, bv, c.view_mut());
+                assert_eq!(bits(&c), bits(&reference), "{m}×{k}·{k}×{n}");
+            }
+        }
+    }
+}

@@ -10,7 +10,7 @@
 
 use ndarray::{Array2, ArrayView2};
 
-use crate::diagnostics::{self, HalfDiag};
+use crate::diagnostics::{self, DiagWork, HalfDiag};
 use crate::formulas;
 use crate::problem::{Factors, Problem};
 use crate::solver::{HalfStep, Step};
@@ -23,9 +23,28 @@ pub trait Loss {
     /// $f(U, V)$ by its definition (one pass over `M`).
     fn objective_direct(&self, p: &Problem, f: &Factors) -> f64;
 
+    /// [`Loss::objective_direct`] with a buffer kept across iterations (the driver's; the
+    /// same value). By default `objective_direct`.
+    fn objective_direct_with(&self, p: &Problem, f: &Factors, buf: &mut Array2<f64>) -> f64 {
+        let _ = buf;
+        self.objective_direct(p, f)
+    }
+
     /// $f(U_k, V_k)$ and its round-off scale $s_k$ from the products the V half-step formed
     /// (no pass over `M`).
     fn objective_from_step(&self, p: &Problem, v_half: &HalfStep) -> (f64, f64);
+
+    /// [`Loss::objective_from_step`] with the arrays it forms kept in `work` across
+    /// iterations (the driver's; the same values). By default `objective_from_step`.
+    fn objective_from_step_with(
+        &self,
+        p: &Problem,
+        v_half: &HalfStep,
+        work: &mut DiagWork,
+    ) -> (f64, f64) {
+        let _ = work;
+        self.objective_from_step(p, v_half)
+    }
 
     /// $f(U_k, V_{k+1})$, between the two half-steps, from the products of the whole step.
     fn objective_between(&self, p: &Problem, step: &Step) -> f64;
@@ -39,6 +58,13 @@ pub trait Loss {
     /// The quantities of one half-step (Lemma 1's terms, θ, the KKT parts at both ends, and,
     /// for a multiplicative step, Lemma 2 and the K-metric); `note` adds the seed note's form.
     fn half_step(&self, h: &HalfStep, note: bool) -> HalfDiag;
+
+    /// [`Loss::half_step`] with the arrays it forms kept in `work` across iterations (the
+    /// driver's; the same values). By default `half_step`.
+    fn half_step_with(&self, h: &HalfStep, note: bool, work: &mut DiagWork) -> HalfDiag {
+        let _ = work;
+        self.half_step(h, note)
+    }
 
     /// The KKT residual $\|\min(U, \nabla_U f)\|_F + \|\min(V, \nabla_V f)\|_F$ (one pass over
     /// `M`).
@@ -71,7 +97,11 @@ impl Loss for Frobenius {
     }
 
     fn objective_direct(&self, p: &Problem, f: &Factors) -> f64 {
-        diagnostics::objective_direct_scaled(p.m(), f.product().view())
+        self.objective_direct_with(p, f, &mut Array2::zeros((0, 0)))
+    }
+
+    fn objective_direct_with(&self, p: &Problem, f: &Factors, buf: &mut Array2<f64>) -> f64 {
+        diagnostics::objective_direct_streamed(p.m(), f.u.view(), f.v.view(), buf)
     }
 
     fn objective_from_step(&self, p: &Problem, v_half: &HalfStep) -> (f64, f64) {
@@ -105,5 +135,24 @@ impl Loss for Frobenius {
 
     fn half_step(&self, h: &HalfStep, note: bool) -> HalfDiag {
         diagnostics::half_step(h, note)
+    }
+
+    fn half_step_with(&self, h: &HalfStep, note: bool, work: &mut DiagWork) -> HalfDiag {
+        diagnostics::half_step_with(h, note, work)
+    }
+
+    fn objective_from_step_with(
+        &self,
+        p: &Problem,
+        v_half: &HalfStep,
+        work: &mut DiagWork,
+    ) -> (f64, f64) {
+        diagnostics::objective_gram_scaled_with(
+            p.m_norm_sq(),
+            v_half.cross.view(),
+            v_half.old.view(),
+            v_half.gram.view(),
+            work,
+        )
     }
 }

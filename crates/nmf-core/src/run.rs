@@ -6,9 +6,8 @@ use std::ops::ControlFlow;
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use crate::diagnostics;
+use crate::diagnostics::{self, DiagWork};
 use crate::error::{NmfError, Result, Which};
-use crate::formulas;
 use crate::loss::{Frobenius, Loss};
 use crate::problem::{Factors, Problem};
 use crate::roundoff::{gamma_objective, rel_resolved, Dims};
@@ -20,7 +19,7 @@ use crate::trace::{
 
 /// How the objective is evaluated.
 ///
-/// The Gram form ([`formulas::objective_gram`]) costs nothing extra but its rounding error is
+/// The Gram form ([`crate::formulas::objective_gram`]) costs nothing extra but its rounding error is
 /// up to $\gamma_N\cdot$`objective_scale`, so its *relative* error grows like
 /// `objective_scale / f`; on a planted (exactly low-rank) `M`, where `f → 0`, it is pure
 /// round-off. The direct form costs one pass over `M` and is accurate relative to `f` itself.
@@ -296,6 +295,8 @@ struct Observer<'p> {
     kkt_u_carry: f64,
     note_undefined_seen: bool,
     unresolved_seen: [bool; 2],
+    /// The diagnostics' arrays of the V and U half-steps, reused every iteration.
+    work: [DiagWork; 2],
 }
 
 impl<'p> Observer<'p> {
@@ -318,6 +319,7 @@ impl<'p> Observer<'p> {
             kkt_u_carry: loss.kkt_u(problem, start),
             note_undefined_seen: false,
             unresolved_seen: [false, false],
+            work: Default::default(),
         }
     }
 
@@ -332,12 +334,13 @@ impl<'p> Observer<'p> {
         events: &mut Vec<Event>,
     ) -> (Record, [bool; 2]) {
         let (loss, problem, params) = (self.loss, self.problem, self.params);
-        let dv = loss.half_step(&step.v, params.note_columns);
-        let du = loss.half_step(&step.u, false);
+        let [work_v, work_u] = &mut self.work;
+        let dv = loss.half_step_with(&step.v, params.note_columns, work_v);
+        let du = loss.half_step_with(&step.u, false, work_u);
 
         // Objective at (U_k, V_k) and the note's difference f(U_k,V_k) − f(U_k,V_{k+1}).
         let v_old = step.v.old.view();
-        let (gram_obj, obj_scale) = loss.objective_from_step(problem, &step.v);
+        let (gram_obj, obj_scale) = loss.objective_from_step_with(problem, &step.v, work_v);
         // ANCHOR: objective_mode
         let use_direct = match params.objective {
             ObjectiveMode::Gram => false,
@@ -346,7 +349,7 @@ impl<'p> Observer<'p> {
         };
         // ANCHOR_END: objective_mode
         let objective = if use_direct {
-            loss.objective_direct(problem, before)
+            loss.objective_direct_with(problem, before, &mut work_v.residual)
         } else {
             gram_obj
         };
@@ -355,7 +358,14 @@ impl<'p> Observer<'p> {
         // the note's columns are asked for.
         let after_v = params.note_columns.then(|| {
             if use_direct {
-                formulas::objective_direct(problem.m(), before.u.dot(&after.v).view())
+                // formulas::objective_direct of M − U_kV_{k+1}, its rows formed a block at
+                // a time (no m×n product).
+                diagnostics::objective_direct_plain_streamed(
+                    problem.m(),
+                    before.u.view(),
+                    after.v.view(),
+                    &mut work_v.residual,
+                )
             } else {
                 loss.objective_between(problem, step)
             }
@@ -465,10 +475,15 @@ where
     let mut stop = StopReason::MaxIterations {
         iters: params.max_iter,
     };
+    // (U_k, V_k), and the previous iteration's step, whose arrays the solver reuses: a run
+    // allocates neither anew each iteration.
+    let mut before = f.clone();
+    let mut spare: Option<Step> = None;
     for k in 0..params.max_iter {
         // step
-        let before = f.clone();
-        let step = match solver.step(problem, &mut f) {
+        before.u.assign(&f.u);
+        before.v.assign(&f.v);
+        let step = match solver.step_reusing(problem, &mut f, spare.take()) {
             Ok(s) => s,
             Err(e) => {
                 stop = StopReason::from_step_error(k, e);
@@ -482,7 +497,8 @@ where
                 iter: k,
                 quantity: name,
             };
-            f = before;
+            f.u.assign(&before.u);
+            f.v.assign(&before.v);
             break;
         }
         // record
@@ -495,6 +511,7 @@ where
         if params.keep_rows {
             trace.rows.push(rec);
         }
+        spare = Some(step);
         // stop?
         if let Some(reason) = ruled {
             stop = reason;
@@ -568,10 +585,7 @@ fn half_record(
 
 /// The name of the first non-finite number in a record, if any.
 fn first_non_finite(r: &Record) -> Option<String> {
-    r.values()
-        .into_iter()
-        .find(|(_, v)| v.is_some_and(|x| !x.is_finite()))
-        .map(|(n, _)| n.to_string())
+    r.first_non_finite().map(str::to_string)
 }
 
 /// Convenience for callers that hold an owned matrix: validate and run MU.

@@ -92,6 +92,19 @@ pub trait Solver<T: Field = f64> {
     fn name(&self) -> &'static str;
     /// Perform one iteration; on error `f` is left unchanged.
     fn step(&mut self, problem: &Problem<T>, f: &mut Factors<T>) -> Result<Step<T>, StepError>;
+    /// [`Solver::step`], handed a finished `Step` (the previous iteration's, once the driver
+    /// is done with it) whose arrays the solver may reuse as its buffers, so that a run does
+    /// not allocate them anew every iteration. The same result as `step`, bit for bit; by
+    /// default `step` itself (the spare is dropped).
+    fn step_reusing(
+        &mut self,
+        problem: &Problem<T>,
+        f: &mut Factors<T>,
+        spare: Option<Step<T>>,
+    ) -> Result<Step<T>, StepError> {
+        drop(spare);
+        self.step(problem, f)
+    }
     /// The claims of this solver's convergence proof: checked on its traces, every other
     /// claim reported not applicable (never "holds"). By default the claims that hold for any
     /// method meant to decrease the objective ([`Claim::generic`]).
@@ -173,41 +186,81 @@ fn first_non_finite<T: Field>(arrays: &[&Array2<T>]) -> Option<(usize, usize)> {
 fn alternate<T: Field>(
     p: &Problem<T>,
     f: &mut Factors<T>,
+    spare: Option<Step<T>>,
     mut half: impl FnMut(
         ArrayView2<T>,
         Array2<T>,
         Array2<T>,
         &[usize],
+        Option<HalfStep<T>>,
     ) -> Result<HalfStep<T>, HalfError>,
 ) -> Result<Step<T>, StepError> {
     let m = p.m();
+    let (mut spare_v, mut spare_u) = match spare {
+        Some(s) => (Some(s.v), Some(s.u)),
+        None => (None, None),
+    };
     // V half-step: X = UᵀU, A = UᵀM.
     let ut = f.u.t();
-    let v = half(ut, T::matmul(ut, m), f.v.clone(), p.zero_cols())
+    let (mut cross, mut old) = buffers(&mut spare_v);
+    T::matmul_into(ut, m, &mut cross);
+    copy_into(f.v.view(), &mut old);
+    let v = half(ut, cross, old, p.zero_cols(), spare_v)
         .map_err(|e| e.of(Which::V, |z, i| (z + 1, i + 1)))?;
     // U half-step with the new V: Y = V'V'ᵀ, (MV'ᵀ)ᵀ = V'Mᵀ, old = Uᵀ in standard (row-major)
     // layout, so that the column-layout loops run over contiguous rows.
     let vn = v.new.view();
-    let u = half(
-        vn,
-        T::matmul(vn, m.t()),
-        ut.as_standard_layout().into_owned(),
-        p.zero_rows(),
-    )
-    // column layout (z, i) of Uᵀ is U[i, z]
-    .map_err(|e| e.of(Which::U, |z, i| (i + 1, z + 1)))?;
+    let (mut cross, mut old) = buffers(&mut spare_u);
+    T::matmul_into(vn, m.t(), &mut cross);
+    copy_into(ut, &mut old);
+    let u = half(vn, cross, old, p.zero_rows(), spare_u)
+        // column layout (z, i) of Uᵀ is U[i, z]
+        .map_err(|e| e.of(Which::U, |z, i| (i + 1, z + 1)))?;
     f.v.assign(&v.new);
     f.u.assign(&u.new.t());
     Ok(Step { v, u })
 }
 // ANCHOR_END: alternate
 
+/// The cross-product and old-factor buffers of a spare half-step (empty arrays without one).
+fn buffers<T: Field>(spare: &mut Option<HalfStep<T>>) -> (Array2<T>, Array2<T>) {
+    match spare {
+        Some(h) => (
+            std::mem::replace(&mut h.cross, empty()),
+            std::mem::replace(&mut h.old, empty()),
+        ),
+        None => (empty(), empty()),
+    }
+}
+
+/// An array without entries (allocates nothing).
+fn empty<T>() -> Array2<T> {
+    Array2::from_shape_vec((0, 0), Vec::new()).expect("0×0")
+}
+
+/// `src` into `dst` in standard layout, reusing `dst`'s storage when it has `src`'s shape.
+fn copy_into<T: Field>(src: ArrayView2<T>, dst: &mut Array2<T>) {
+    if dst.dim() == src.dim() && dst.is_standard_layout() {
+        dst.assign(&src);
+    } else {
+        *dst = src.as_standard_layout().into_owned();
+    }
+}
+
 /// The Gram matrix of `fixed` (row layout), or where it underflowed: a diagonal entry
 /// ‖row z‖² below the normal range while row z is not zero, so that every product a half-step
 /// forms from that row is no longer represented to working precision. Every solver's
 /// half-step starts here.
 fn gram_checked<T: Field>(fixed: ArrayView2<T>) -> Result<Array2<T>, HalfError> {
-    let gram = T::matmul(fixed, fixed.t());
+    gram_checked_into(fixed, empty())
+}
+
+/// [`gram_checked`] into the storage of `gram` (reused when it has the shape).
+fn gram_checked_into<T: Field>(
+    fixed: ArrayView2<T>,
+    mut gram: Array2<T>,
+) -> Result<Array2<T>, HalfError> {
+    T::matmul_into(fixed, fixed.t(), &mut gram);
     match (0..gram.nrows())
         .find(|&z| gram[[z, z]].is_below_normal() && fixed.row(z).iter().any(|x| !x.is_zero()))
     {
@@ -217,20 +270,39 @@ fn gram_checked<T: Field>(fixed: ArrayView2<T>) -> Result<Array2<T>, HalfError> 
 }
 
 /// One MU half-step in column layout; `fixed` is the fixed factor in row layout (its rows
-/// are the columns of `U`, or the rows of `V'`), whose Gram matrix `gram` is.
+/// are the columns of `U`, or the rows of `V'`), whose Gram matrix `gram` is. The arrays of
+/// `spare` (a finished half-step) are reused as buffers.
 fn mu_half<T: Field>(
     fixed: ArrayView2<T>,
     cross: Array2<T>,
     old: Array2<T>,
     off_support: &[usize],
+    spare: Option<HalfStep<T>>,
 ) -> Result<HalfStep<T>, HalfError> {
-    let gram = gram_checked(fixed)?;
-    let denom = T::matmul(gram.view(), old.view());
+    let (gram, mut denom, mut ratio, mut new) = match spare {
+        Some(HalfStep {
+            gram,
+            new,
+            mu: Some(mu),
+            ..
+        }) => (gram, mu.denom, mu.ratio, new),
+        Some(h) => (h.gram, empty(), empty(), h.new),
+        None => (empty(), empty(), empty(), empty()),
+    };
+    let gram = gram_checked_into(fixed, gram)?;
+    T::matmul_into(gram.view(), old.view(), &mut denom);
     if let Some((z, i)) = first_non_finite(&[&gram, &cross, &denom]) {
         return Err(HalfError::Overflow(z, i));
     }
-    let (ratio, new) = formulas::mu_update(cross.view(), denom.view(), old.view(), off_support)
-        .map_err(|(z, i)| HalfError::ZeroDenominator(z, i))?;
+    formulas::mu_update_into(
+        cross.view(),
+        denom.view(),
+        old.view(),
+        off_support,
+        &mut ratio,
+        &mut new,
+    )
+    .map_err(|(z, i)| HalfError::ZeroDenominator(z, i))?;
     if let Some((z, i)) = first_non_finite(&[&new]) {
         return Err(HalfError::Overflow(z, i));
     }
@@ -258,7 +330,7 @@ impl Mu {
         v: Array2<T>,
     ) -> Result<HalfStep<T>, StepError> {
         let ut = u.t();
-        mu_half(ut, T::matmul(ut, p.m()), v, p.zero_cols())
+        mu_half(ut, T::matmul(ut, p.m()), v, p.zero_cols(), None)
             .map_err(|e| e.of(Which::V, |z, i| (z + 1, i + 1)))
     }
 }
@@ -275,7 +347,16 @@ impl<T: Field> Solver<T> for Mu {
     }
 
     fn step(&mut self, p: &Problem<T>, f: &mut Factors<T>) -> Result<Step<T>, StepError> {
-        alternate(p, f, mu_half)
+        alternate(p, f, None, mu_half)
+    }
+
+    fn step_reusing(
+        &mut self,
+        p: &Problem<T>,
+        f: &mut Factors<T>,
+        spare: Option<Step<T>>,
+    ) -> Result<Step<T>, StepError> {
+        alternate(p, f, spare, mu_half)
     }
 }
 // ANCHOR_END: mu_step
@@ -453,9 +534,18 @@ impl<T: Field> Solver<T> for MuEps<T> {
     }
 
     fn step(&mut self, p: &Problem<T>, f: &mut Factors<T>) -> Result<Step<T>, StepError> {
+        self.step_reusing(p, f, None)
+    }
+
+    fn step_reusing(
+        &mut self,
+        p: &Problem<T>,
+        f: &mut Factors<T>,
+        spare: Option<Step<T>>,
+    ) -> Result<Step<T>, StepError> {
         let eps = &self.eps;
-        alternate(p, f, |fixed, cross, old, off| {
-            floored(mu_half(fixed, cross, old, off), eps)
+        alternate(p, f, spare, |fixed, cross, old, off, spare| {
+            floored(mu_half(fixed, cross, old, off, spare), eps)
         })
     }
 }
@@ -580,7 +670,7 @@ impl<T: Field> Solver<T> for LinMu<T> {
 
     fn step(&mut self, p: &Problem<T>, f: &mut Factors<T>) -> Result<Step<T>, StepError> {
         let (sigma, delta) = (&self.sigma, &self.delta);
-        alternate(p, f, |fixed, cross, old, _| {
+        alternate(p, f, None, |fixed, cross, old, _, _| {
             lin_half(fixed, cross, old, sigma, delta)
         })
     }
@@ -721,7 +811,7 @@ impl<T: Field> Solver<T> for Hals<T> {
 
     fn step(&mut self, p: &Problem<T>, f: &mut Factors<T>) -> Result<Step<T>, StepError> {
         let eps = &self.eps;
-        alternate(p, f, |fixed, cross, old, _| {
+        alternate(p, f, None, |fixed, cross, old, _, _| {
             hals_half(fixed, cross, old, eps, None)
         })
     }
@@ -802,7 +892,7 @@ impl<T: Field> Solver<T> for HalsAccel<T> {
 
     fn step(&mut self, p: &Problem<T>, f: &mut Factors<T>) -> Result<Step<T>, StepError> {
         let (eps, alpha, delta) = (&self.eps, self.alpha, &self.delta);
-        alternate(p, f, |fixed, cross, old, _| {
+        alternate(p, f, None, |fixed, cross, old, _, _| {
             let (k, n) = old.dim();
             let sweeps = hals_accel_sweeps(fixed.ncols(), n, k, alpha);
             hals_half(fixed, cross, old, eps, Some((sweeps, delta)))
@@ -901,7 +991,7 @@ impl<R: UpdateRule> Solver for Rule<R> {
 
     fn step(&mut self, p: &Problem, f: &mut Factors) -> Result<Step, StepError> {
         let rule = &self.0;
-        alternate(p, f, |fixed, cross, old, _| {
+        alternate(p, f, None, |fixed, cross, old, _, _| {
             rule_half(rule, fixed, cross, old)
         })
     }

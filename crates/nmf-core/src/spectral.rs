@@ -23,8 +23,11 @@ pub fn sym_eig_extremes(a: ArrayView2<f64>) -> (f64, f64) {
     // iteration's thresholds are then the same at every scale of the data, so the extremes are
     // exactly 2^e times those of the scaled matrix, and nothing over- or underflows inside.
     let (s, e) = crate::scaling::normalizer(crate::scaling::max_exponent(a));
-    let m = to_nalgebra(a) * s;
-    let sym = (&m + m.transpose()) * 0.5;
+    // ½(Â + Âᵀ) with Â = 2^{-e}A, formed entry by entry in one matrix: the values of
+    // `(&m + m.transpose()) * 0.5` with m = Â, without three temporaries.
+    let sym = DMatrix::from_fn(a.nrows(), a.ncols(), |i, j| {
+        (a[[i, j]] * s + a[[j, i]] * s) * 0.5
+    });
     let ev = sym.symmetric_eigenvalues();
     let min = ev.iter().copied().fold(f64::INFINITY, f64::min);
     let max = ev.iter().copied().fold(f64::NEG_INFINITY, f64::max);

@@ -180,6 +180,17 @@ macro_rules! record_columns {
                 vec![$(($name, ColumnValue::number(&self.$($field).+))),*]
             }
 
+            /// The first column, in CSV order, whose value is a number that is not finite
+            /// (what [`Record::values`] would show, without forming the list).
+            pub fn first_non_finite(&self) -> Option<&'static str> {
+                $(
+                    if ColumnValue::number(&self.$($field).+).is_some_and(|x| !x.is_finite()) {
+                        return Some($name);
+                    }
+                )*
+                None
+            }
+
             /// The value of column `name` (`None` inside for an undefined value); `None` for
             /// an unknown name.
             pub fn get(&self, name: &str) -> Option<Option<f64>> {
