@@ -13,6 +13,8 @@ use ndarray::{Array2, ArrayView2};
 use crate::diagnostics::{self, DiagWork, HalfDiag};
 use crate::formulas;
 use crate::problem::{Factors, Problem};
+use crate::roundoff::gamma;
+use crate::scaling;
 use crate::solver::{HalfStep, Step};
 
 /// A loss $f(U, V)$ minimised over $U, V \ge 0$ by alternating half-steps.
@@ -71,6 +73,12 @@ pub trait Loss {
     fn kkt_residual(&self, p: &Problem, f: &Factors) -> f64 {
         self.kkt_u(p, f) + diagnostics::kkt_part(f.v.view(), self.grad_v(p, f).view())
     }
+
+    /// The level of the computed KKT residual that round-off alone explains: an upper bound on
+    /// [`Loss::kkt_residual`] (and on [`Loss::kkt_residual_floor`] for iterates ≥ ε) as
+    /// computed at an exact KKT point near `f`, from the rounding of the gradient. A residual
+    /// at or below it is converged as far as double precision can tell.
+    fn kkt_roundoff(&self, p: &Problem, f: &Factors) -> f64;
 
     /// The KKT residual of the problem with the floor ε, $\min_{U, V \ge \varepsilon} f$:
     /// $\|\min(U - \varepsilon, \nabla_U f)\|_F + \|\min(V - \varepsilon, \nabla_V f)\|_F$
@@ -131,6 +139,28 @@ impl Loss for Frobenius {
 
     fn grad_u(&self, p: &Problem, f: &Factors) -> Array2<f64> {
         f.u.dot(&f.v.dot(&f.v.t())) - p.m().dot(&f.v.t())
+    }
+
+    /// The gradient $\nabla_V f = (U^\top U)V - U^\top M$ is formed as $\hat X V - \widehat{U^\top
+    /// M}$: $|\hat X - U^\top U| \le \gamma_m|U|^\top|U|$, the product with $V$ adds
+    /// $\gamma_k$, $U^\top M$ carries $\gamma_m|U|^\top|M|$ and the difference one rounding
+    /// $u|\hat g|$, so entrywise (Higham, *Accuracy and Stability of Numerical Algorithms*,
+    /// 2nd ed., §3.5)
+    /// $$|\hat g - g| \le \gamma_{m+k+1}\big(|U|^\top|U|\,|V| + |U|^\top|M|\big) =: E_V .$$
+    /// At a KKT point an entry with $v > 0$ has $g = 0$ and one with $v = 0$ has $g \ge 0$, so
+    /// $|\min(v, \hat g)| \le (E_V)_{zi}$ either way (likewise with $v - \varepsilon$ for the
+    /// floored problem). With $E_U$ the same for $U$ ($\gamma_{n+k+1}$,
+    /// $|U|\,|V||V|^\top + |M||V|^\top$), the residual computed there is at most
+    /// $(\|E_U\|_F + \|E_V\|_F)(1 + \gamma_{k(m+n)})$, the last factor for the norms' own
+    /// rounding.
+    fn kkt_roundoff(&self, p: &Problem, f: &Factors) -> f64 {
+        let (m, n) = p.m().dim();
+        let k = p.rank();
+        let (ua, va, ma) = (f.u.mapv(f64::abs), f.v.mapv(f64::abs), p.m().mapv(f64::abs));
+        let e_v = (ua.t().dot(&ua).dot(&va) + ua.t().dot(&ma)) * gamma(m + k + 1);
+        let e_u = (ua.dot(&va.dot(&va.t())) + ma.dot(&va.t())) * gamma(n + k + 1);
+        (scaling::norm2(e_u.iter().copied()) + scaling::norm2(e_v.iter().copied()))
+            * (1.0 + gamma(k * (m + n)))
     }
 
     fn half_step(&self, h: &HalfStep, note: bool) -> HalfDiag {
