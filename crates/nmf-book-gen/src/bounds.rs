@@ -98,7 +98,7 @@ pub fn report(grid: &Grid, rows: &[SweepRow]) -> Bounds {
         .iter()
         .filter(|c| SHOWN.contains(&c.claim.as_str()))
     {
-        let key = format!("{}-{}", solver_key(c), c.claim.replace('_', "-"));
+        let key = format!("{}-{}", solver_key(grid, c), c.claim.replace('_', "-"));
         if let Some(q) = &c.usage {
             add(&format!("{key}-median"), usage(q.median));
             add(&format!("{key}-max"), usage(q.max));
@@ -131,19 +131,11 @@ fn usage(u: f64) -> String {
     }
 }
 
-/// A short key for a solver's facts, from the name it is written under in the trace.
-fn solver_key(c: &ClaimStats) -> &'static str {
-    // The titles start with the solver's display name; the keys are the CLI's names.
-    for (prefix, key) in [
-        ("MU", "mu"),
-        ("ε-MU", "mu-eps"),
-        ("Lin's MU", "mu-lin"),
-        ("HALS", "hals"),
-        ("accelerated HALS", "hals-accel"),
-    ] {
-        if c.solver.starts_with(prefix) && (prefix != "MU" || c.solver == "MU") {
-            return key;
-        }
-    }
-    "other"
+/// A solver's facts key: its CLI name, found by its title among the grid's solvers (the
+/// statistics are grouped by [`nmf_core::SolverSpec::title`]).
+fn solver_key(grid: &Grid, c: &ClaimStats) -> &'static str {
+    grid.solvers
+        .iter()
+        .find(|s| s.title() == c.solver)
+        .map_or("other", |s| s.name())
 }

@@ -645,7 +645,9 @@ pub fn half_step_with(h: &HalfStep, note: bool, work: &mut DiagWork) -> HalfDiag
             decrease: sums.decrease / sigma,
             k_norm_sq: has_k.then(|| sums.k_norm_sq / sigma),
             // Over S passes (accelerated HALS) the bound is divided by S (see `HalsAccel`);
-            // S = 1, an exact division, for every other solver.
+            // S = 1, an exact division, for every other solver. For S > 1 the division adds one
+            // rounding, relative u to a lower bound the claim compares within γ·σ, where
+            // bound ≤ σ (σ majorises every term of the half-step's sums).
             diag_bound: scaling::ldexp(
                 0.5 * x_diag_min * sums.delta_sq / sigma / h.sweeps as f64,
                 e_d - e_a,
